@@ -190,7 +190,7 @@ struct Config {
   std::vector<Mount> mounts;
   Hooks hooks;
   std::map<std::string, std::string> annotations;
-  Linux linux;
+  Linux linux_spec;  // the spec's "linux" object ("linux" itself is a macro in GNU C++)
 };
 
 }  // namespace corral
