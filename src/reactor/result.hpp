@@ -19,7 +19,9 @@ Failure<std::decay_t<E>> fail(E&& error) {
   return {std::forward<E>(error)};
 }
 
-inline std::error_code errno_code(int e) { return {e, std::system_category()}; }
+inline std::error_code errno_code(int e) {
+  return {e, std::system_category()};
+}
 
 template <class T, class E = std::error_code>
 class [[nodiscard]] Result {
@@ -27,9 +29,7 @@ class [[nodiscard]] Result {
   using value_type = T;
   using error_type = E;
 
-  Result()
-    requires std::is_default_constructible_v<T>
-      : state_(std::in_place_index<0>) {}
+  Result() requires std::is_default_constructible_v<T> : state_(std::in_place_index<0>) {}
   Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}
   template <class G>
   Result(Failure<G> failure) : state_(std::in_place_index<1>, std::move(failure.error)) {}

@@ -1,0 +1,76 @@
+#pragma once
+// Operation: the state of one asynchronous system call. It lives in the awaiting coroutine's
+// frame (no allocation per operation); the io_uring backend puts its address in user_data. A
+// backend fills `result` (a syscall-style value: >= 0 or -errno) and calls `complete`.
+#include <linux/stat.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include <linux/time_types.h>
+#include <cstdint>
+
+namespace corral::reactor {
+
+// Operation::flags of an Fsync: sync data only (the bit of IORING_FSYNC_DATASYNC).
+inline constexpr int kFsyncDataOnly = 1;
+
+enum class OpKind : std::uint8_t {
+  Nop,
+  Read,
+  Write,
+  Readv,
+  Writev,
+  Openat,
+  Close,
+  Fsync,
+  Renameat,
+  Unlinkat,
+  Mkdirat,
+  Statx,
+  Poll,
+  Waitid,
+  Timeout,
+  Accept,
+  Recv,
+  Send,
+  Connect,
+};
+
+const char* op_name(OpKind kind);
+
+struct Operation {
+  using CompleteFn = void (*)(Operation& op);
+
+  OpKind kind = OpKind::Nop;
+  // Arguments; which ones are used depends on `kind`.
+  int fd = -1;
+  int fd2 = -1;  // renameat: the new directory fd
+  void* buffer = nullptr;
+  std::uint32_t length = 0;  // bytes, iovec count, or the waitid id type
+  std::uint64_t offset = 0;  // file offset (-1: current position), or the waitid id
+  const char* path = nullptr;
+  const char* path2 = nullptr;
+  int flags = 0;           // open/unlink/statx/recv/send/accept/fsync/waitid options
+  std::uint32_t mode = 0;  // open/mkdir mode, statx mask, poll events
+  void* extra = nullptr;   // struct statx*, siginfo_t*, sockaddr*, socklen_t*
+  std::uint32_t extra_len = 0;
+  __kernel_timespec time{};  // Timeout, and the linked timeout of any op with has_deadline
+  bool has_deadline = false;
+
+  // Chaining: a linked successor runs only if this one succeeds (IOSQE_IO_LINK semantics).
+  Operation* linked_next = nullptr;
+
+  // Completion.
+  int result = 0;
+  CompleteFn complete = nullptr;
+  void* owner = nullptr;  // the awaiter or internal object that gets the completion
+  bool in_flight = false;
+  bool internal = false;       // a backend's own operation (wake-ups): not counted as in flight
+  bool cancel_posted = false;  // a stop request from another thread queued a cancel
+  bool timed_out = false;      // set by backends when has_deadline fired
+  std::uint8_t pending_completions = 0;  // io_uring: CQEs still owed (the op, its link timeout)
+  void* backend_state = nullptr;         // owned by the backend while in flight (epoll fallback)
+};
+
+}  // namespace corral::reactor
