@@ -27,14 +27,16 @@ class [[nodiscard]] OpAwaitable {
   using Mapper = Out (*)(const Operation&, Payload&);
 
   OpAwaitable(const Operation& op, Mapper mapper) : op_(op), mapper_(mapper) {}
-  OpAwaitable(const OpAwaitable&) = delete;
-  OpAwaitable& operator=(const OpAwaitable&) = delete;
+  // Movable only before it is awaited (the builders below return new prvalues).
+  OpAwaitable(OpAwaitable&& other) noexcept
+      : op_(other.op_), mapper_(other.mapper_), payload_(other.payload_), stop_(std::move(other.stop_)) {}
+  OpAwaitable& operator=(OpAwaitable&&) = delete;
 
-  OpAwaitable&& with_stop(std::stop_token token) && {
+  OpAwaitable with_stop(std::stop_token token) && {
     stop_ = std::move(token);
     return std::move(*this);
   }
-  OpAwaitable&& with_timeout(std::chrono::nanoseconds timeout) && {
+  OpAwaitable with_timeout(std::chrono::nanoseconds timeout) && {
     op_.has_deadline = true;
     if (timeout.count() < 0) timeout = std::chrono::nanoseconds{0};
     op_.time.tv_sec = timeout.count() / 1'000'000'000;

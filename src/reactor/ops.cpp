@@ -157,7 +157,7 @@ VoidAwaitable mkdirat(int dirfd, const char* path, mode_t mode) {
   return {op, &to_void};
 }
 
-VoidAwaitable statx(int dirfd, const char* path, int flags, unsigned mask, struct statx* out) {
+VoidAwaitable statx_at(int dirfd, const char* path, int flags, unsigned mask, struct statx* out) {
   Operation op = make(OpKind::Statx, dirfd);
   op.path = path;
   op.flags = flags;
@@ -206,7 +206,7 @@ SizeAwaitable send(int fd, const void* buffer, std::size_t length, int flags) {
   return {op, &to_size};
 }
 
-VoidAwaitable connect(int fd, const sockaddr* address, socklen_t length) {
+VoidAwaitable connect_to(int fd, const sockaddr* address, socklen_t length) {
   Operation op = make(OpKind::Connect, fd);
   op.extra = const_cast<sockaddr*>(address);
   op.extra_len = length;

@@ -48,7 +48,7 @@ VoidAwaitable renameat(int olddirfd, const char* oldpath, int newdirfd, const ch
                        unsigned flags = 0);
 VoidAwaitable unlinkat(int dirfd, const char* path, int flags = 0);
 VoidAwaitable mkdirat(int dirfd, const char* path, mode_t mode);
-VoidAwaitable statx(int dirfd, const char* path, int flags, unsigned mask, struct statx* out);
+VoidAwaitable statx_at(int dirfd, const char* path, int flags, unsigned mask, struct statx* out);
 // Waits until `fd` is ready for `events` (POLLIN, ...); returns the ready events.
 OpAwaitable<Result<unsigned>> poll(int fd, unsigned events);
 // waitid(idtype, id, WEXITED | options) on the ring; needs features().native_waitid.
@@ -59,6 +59,6 @@ FdAwaitable accept(int fd, int flags = SOCK_CLOEXEC);
 SizeAwaitable recv(int fd, void* buffer, std::size_t length, int flags = 0);
 SizeAwaitable send(int fd, const void* buffer, std::size_t length, int flags = MSG_NOSIGNAL);
 // `address` must stay valid until the connect completes (it lives in the caller's frame).
-VoidAwaitable connect(int fd, const sockaddr* address, socklen_t length);
+VoidAwaitable connect_to(int fd, const sockaddr* address, socklen_t length);
 
 }  // namespace corral::reactor
