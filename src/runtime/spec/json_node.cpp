@@ -143,7 +143,8 @@ std::map<std::string, std::string> JsonNode::as_string_map() const {
 bool JsonNode::is_empty_value() const {
   const nlohmann::json& v = *value_;
   if (v.is_null()) return true;
-  if (v.is_array() || v.is_string()) return v.empty();
+  if (v.is_array()) return v.empty();
+  if (v.is_string()) return v.get_ref<const std::string&>().empty();  // json::empty() is false
   if (v.is_object()) {
     for (const auto& [key, member] : members()) {
       if (!member.is_empty_value()) return false;

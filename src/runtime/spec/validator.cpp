@@ -128,8 +128,8 @@ Problem check_sysctl(const Linux& linux_spec) {
     }
     const Namespace* ns = linux_spec.find_namespace(*needs);
     if (!ns) {
-      return invalid(field, fmt::format("{} needs a {} namespace ({})", what, to_string(*needs),
-                                        missing_namespace(*needs)));
+      return invalid(field, fmt::format("{} needs its own \"{}\" namespace ({})", what,
+                                        to_string(*needs), missing_namespace(*needs)));
     }
     if (*needs == NamespaceType::Network && !ns->path.empty() &&
         same_file(ns->path, "/proc/self/ns/net")) {
