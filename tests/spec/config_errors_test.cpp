@@ -29,6 +29,7 @@ void expect_invalid(const Expected<Config>& result, const std::string& says) {
   EXPECT_EQ(result.error().code(), ErrorCode::ConfigInvalid);
   EXPECT_THAT(result.error().message(), HasSubstr(says));
   EXPECT_THAT(result.error().message(), ::testing::StartsWith("config.json: "));
+  EXPECT_EQ(result.error().what(), result.error().message());  // nothing said twice
 }
 
 TEST(ConfigErrors, MalformedJson) {

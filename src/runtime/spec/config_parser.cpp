@@ -471,8 +471,7 @@ Config parse_document(const JsonNode& doc, const std::string& bundle) {
 }
 
 Error config_invalid(const std::string& message, const std::string& path = {}) {
-  return Error(ErrorCode::ConfigInvalid, "config.json: " + message,
-               ErrorCause{0, "parse config", path});
+  return Error(ErrorCode::ConfigInvalid, "config.json: " + message, ErrorCause{0, {}, path});
 }
 
 Expected<std::string> absolute_bundle(const std::string& bundle_dir) {
@@ -555,8 +554,8 @@ Expected<Config> load_config(const std::string& bundle_dir) {
   auto config = parse_config(text, *bundle);
   if (!config) {
     Error error = std::move(config).error();
-    return fail(Error(error.code(), error.message() + " (in " + path + ")",
-                      ErrorCause{0, "parse config", path}, error.timestamp()));
+    return fail(Error(error.code(), error.message() + " (in " + path + ")", ErrorCause{0, {}, path},
+                      error.timestamp()));
   }
   return config;
 }

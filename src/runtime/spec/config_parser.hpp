@@ -3,10 +3,20 @@
 //
 // Every error is ConfigInvalid and names the JSON path of the field, e.g.
 //   config.json: process.user.uid: expected an unsigned integer, got string
-// Unknown properties are ignored, as the spec requires. A known field that asks for something
-// corral cannot honour (AppArmor, SELinux, blkio/hugetlb/rdma/network/unified limits, Intel RDT,
-// a non-default personality, idmapped mounts, ...) is refused rather than dropped, because
-// dropping it would weaken the isolation or the limits the caller asked for.
+// Unknown properties are ignored, as the spec requires; null counts as absent. A known field that
+// asks for something corral cannot honour is refused rather than dropped, because dropping it
+// would weaken the isolation or the limits the caller asked for. Refused when not empty/zero:
+//   process: apparmorProfile, selinuxLabel, ioPriority, scheduler, execCPUAffinity
+//   mounts[]: uidMappings, gidMappings (idmapped mounts); options idmap, ridmap, tmpcopyup and
+//     the recursive attributes rro, rnosuid, ...; data options on a bind mount (ignored by the
+//     kernel there)
+//   linux: mountLabel, intelRdt, timeOffsets, memoryPolicy, netDevices, personality other than
+//     {"domain":"LINUX"} without flags, seccomp.listenerPath/listenerMetadata
+//   linux.resources: blockIO, hugepageLimits, network, rdma, unified (this host's controllers
+//     are cgroup v1), memory.kernel, memory.kernelTCP, cpu.burst/realtimeRuntime/
+//     realtimePeriod/idle
+// Also refused: ociVersion other than 1.x, unknown rlimit/capability/namespace/seccomp names,
+// duplicate rlimits or namespaces, out-of-range numbers (uid > 2^32-1, oomScoreAdj, swappiness).
 #include <string>
 #include <string_view>
 
