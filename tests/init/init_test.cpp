@@ -1,6 +1,7 @@
 // Real containers (run as root): corral-init started by the test launcher on a busybox rootfs.
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -282,6 +283,79 @@ TEST_F(InitTest, SymlinkedMountTargetStaysInsideTheRootfs) {
   EXPECT_TRUE(fs::is_empty(host_dir));
   EXPECT_TRUE(fs::is_directory(rootfs_.rootfs() + host_dir));  // created inside the rootfs
   EXPECT_EQ(read_file(source + "/w"), "w\n");
+}
+
+TEST_F(InitTest, ExecFifoHoldsTheProcessUntilStart) {
+  std::string fifo = rootfs_.work_dir() + "/exec.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::string marker = rootfs_.rootfs() + "/started";
+  bool started_before_start = true;
+  LaunchOptions options;
+  options.exec_fifo = fifo;
+  options.before_start = [&] { started_before_start = fs::exists(marker); };
+  auto r = run(rootfs_.config({"touch", "/started"}), options);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(started_before_start);  // the init cannot exec before the fifo is opened
+  EXPECT_EQ(r.exec_fifo_bytes, "0");
+  EXPECT_TRUE(fs::exists(marker));
+}
+
+TEST_F(InitTest, NoPivotMovesTheRootAndChroots) {
+  LaunchOptions options;
+  options.no_pivot = true;
+  auto r = run(rootfs_.config({"sh", "-c", "ls /; echo pid $$"}), options);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("bin\n"));
+  EXPECT_THAT(r.out, HasSubstr("pid 1\n"));
+}
+
+TEST_F(InitTest, BadInterpreterExits126) {
+  write_file(rootfs_.rootfs() + "/bin/script", "#!/no/such/interpreter\n");
+  fs::permissions(rootfs_.rootfs() + "/bin/script", fs::perms::owner_all);
+  auto r = run(rootfs_.config({"script"}));
+  EXPECT_EQ(r.exit_code, 126);
+  EXPECT_EQ(r.err, "exec: \"script\": bad interpreter: no such file or directory\n");
+  ASSERT_TRUE(r.exec_failed);
+  EXPECT_EQ(r.exec_failed->errno_value, ENOENT);
+}
+
+TEST_F(InitTest, ReadonlyBindMountRefusesWrites) {
+  std::string source = rootfs_.work_dir() + "/shared";
+  fs::create_directories(source);
+  auto config = rootfs_.config({"sh", "-c", "touch /shared/x || echo refused"});
+  Mount m;
+  m.destination = "/shared";
+  m.type = "bind";
+  m.source = source;
+  m.flags = MS_BIND | MS_REC | MS_RDONLY | MS_NOSUID;
+  m.propagation_flags = MS_PRIVATE | MS_REC;
+  config.mounts.push_back(m);
+  auto r = run(config);
+  EXPECT_EQ(r.out, "refused\n") << r.err;
+  EXPECT_TRUE(fs::is_empty(source));
+}
+
+TEST_F(InitTest, CgroupMountShowsTheContainersOwnCgroupReadOnly) {
+  // The memory hierarchy directory this test (and so the init) is in, on the host.
+  std::string own_memory_cgroup;
+  for (const auto& line : {read_file("/proc/self/cgroup")}) {
+    auto at = line.find(":memory:");
+    if (at == std::string::npos) GTEST_SKIP() << "no cgroup v1 memory hierarchy";
+    own_memory_cgroup = line.substr(at + 8, line.find('\n', at) - at - 8);
+  }
+  struct stat host {};
+  ASSERT_EQ(::stat(("/sys/fs/cgroup/memory" + own_memory_cgroup).c_str(), &host), 0);
+  auto config = rootfs_.config({"sh", "-c",
+                                "stat -c %i /sys/fs/cgroup/memory; "
+                                "mkdir /sys/fs/cgroup/memory/sub 2>/dev/null || echo refused"});
+  Mount m;
+  m.destination = "/sys/fs/cgroup";
+  m.type = "cgroup";
+  m.source = "cgroup";
+  m.flags = MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY;
+  config.mounts.push_back(m);
+  auto r = run(config);
+  EXPECT_EQ(r.out, std::to_string(host.st_ino) + "\nrefused\n") << r.err;
 }
 
 class SeccompTest : public InitTest, public ::testing::WithParamInterface<bool> {};

@@ -40,6 +40,20 @@ constexpr int kLeakedFd = 11;
   ::_exit(121);
 }
 
+void start_through_fifo(const LaunchOptions& options, LaunchResult& result) {
+  if (options.before_start) options.before_start();
+  int fifo = ::open(options.exec_fifo.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fifo < 0) {
+    result.launcher_error = std::string("open exec fifo: ") + std::strerror(errno);
+    return;
+  }
+  char buffer[16];
+  ssize_t n;
+  while ((n = ::read(fifo, buffer, sizeof buffer)) > 0)
+    result.exec_fifo_bytes.append(buffer, static_cast<std::size_t>(n));
+  ::close(fifo);
+}
+
 }  // namespace
 
 bool LaunchResult::saw(protocol::SyncType type) const {
@@ -93,6 +107,8 @@ LaunchResult launch(const Config& config, const std::string& work_dir,
   bootstrap.container_id = "test";
   bootstrap.bundle = config.bundle;
   bootstrap.config = config;
+  bootstrap.exec_fifo_path = options.exec_fifo;
+  bootstrap.no_pivot = options.no_pivot;
   auto sent = protocol::write_all(fd, protocol::encode(bootstrap));
   if (!sent) result.launcher_error = "send bootstrap: " + sent.error().message();
 
@@ -127,6 +143,7 @@ LaunchResult launch(const Config& config, const std::string& work_dir,
       case protocol::SyncType::ProcReady:
         (void)protocol::write_all(
             fd, protocol::encode(protocol::SyncMessage{protocol::SyncType::ProcRun, 0, {}}));
+        if (!options.exec_fifo.empty()) start_through_fifo(options, result);
         break;
       case protocol::SyncType::ProcError:
         expect_error = true;
