@@ -63,7 +63,10 @@ void Reactor::assert_owner(const char* what) const {
 
 void Reactor::submit(Operation& op) {
   assert_owner("submit");
-  for (Operation* o = &op; o != nullptr; o = o->linked_next) ++in_flight_;
+  for (Operation* o = &op; o != nullptr; o = o->linked_next) {
+    ++in_flight_;
+    if (observer_ != nullptr) observer_(observer_context_, *o);
+  }
   backend_->submit(op);
 }
 

@@ -68,6 +68,14 @@ class Reactor {
   // Called by an awaiter when its operation completed, to drop a cancel still queued for it.
   void forget_cancel(Operation& op);
 
+  // Sees every operation as it is submitted (kind and arguments), on the owner thread: for
+  // tests that check the order of system calls, and for tracing. Null to remove.
+  using SubmitObserver = void (*)(void* context, const Operation& op);
+  void set_submit_observer(SubmitObserver observer, void* context) {
+    observer_ = observer;
+    observer_context_ = context;
+  }
+
   std::size_t in_flight() const { return in_flight_; }
   bool on_owner_thread() const { return std::this_thread::get_id() == owner_; }
   void assert_owner(const char* what) const;
@@ -83,6 +91,8 @@ class Reactor {
   std::thread::id owner_;
   std::size_t in_flight_ = 0;
   std::atomic<bool> stop_requested_{false};
+  SubmitObserver observer_ = nullptr;
+  void* observer_context_ = nullptr;
 
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;

@@ -21,10 +21,10 @@ std::string_view to_string(ContainerStatus status);  // "creating", "created", .
 bool parse_container_status(std::string_view name, ContainerStatus& out);
 
 struct ExitRecord {
-  int code = 0;            // CLD_EXITED, CLD_KILLED, CLD_DUMPED; 0 when unknown
-  int status = 0;          // exit status or signal number
+  int code = 0;              // CLD_EXITED, CLD_KILLED, CLD_DUMPED; 0 when unknown
+  int status = 0;            // exit status or signal number
   std::int64_t time_ns = 0;  // when the exit was observed (Unix epoch, ns)
-  bool known = true;       // false: the process is gone but nobody could learn how it ended
+  bool known = true;         // false: the process is gone but nobody could learn how it ended
 };
 
 struct ContainerState {

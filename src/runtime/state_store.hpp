@@ -24,7 +24,9 @@ class StateStore {
   std::string container_dir(const std::string& id) const;
   std::string state_path(const std::string& id) const;
 
-  // Writes state.json of state.id atomically (the container directory must exist).
+  // Writes state.json of state.id atomically (the container directory must exist). Each write
+  // holds two descriptors for a moment: callers that save thousands at once bound how many run
+  // together (reactor::AsyncSemaphore), as the descriptor limit is finite.
   Expected<void> save(const ContainerState& state) const;
   reactor::Task<Expected<void>> save_async(const ContainerState& state) const;
 

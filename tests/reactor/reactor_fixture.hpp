@@ -17,9 +17,10 @@ inline std::string backend_name(const ::testing::TestParamInfo<BackendKind>& inf
   return info.param == BackendKind::IoUring ? "IoUring" : "Epoll";
 }
 
-#define CORRAL_ALL_BACKENDS(Suite)                                                     \
-  INSTANTIATE_TEST_SUITE_P(Backends, Suite,                                            \
-                           ::testing::Values(::corral::reactor::BackendKind::IoUring), \
+#define CORRAL_ALL_BACKENDS(Suite)                                                    \
+  INSTANTIATE_TEST_SUITE_P(Backends, Suite,                                           \
+                           ::testing::Values(::corral::reactor::BackendKind::IoUring, \
+                                             ::corral::reactor::BackendKind::Epoll),  \
                            ::corral::reactor::testing::backend_name)
 
 }  // namespace corral::reactor::testing

@@ -1,0 +1,136 @@
+#include "runtime/state_store.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <atomic>
+#include <cerrno>
+
+#include "reactor/linked_ops.hpp"
+#include "reactor/ops.hpp"
+#include "reactor/reactor.hpp"
+
+namespace corral {
+namespace {
+
+namespace rx = reactor;
+
+// Unique per process and call, so concurrent writers (two CLI invocations, a daemon and a CLI)
+// never share a temp file.
+std::string temp_name() {
+  static std::atomic<unsigned> counter{0};
+  return fmt::format(".{}.{}.{}.tmp", kStateFileName, ::getpid(), counter++);
+}
+
+// Runs an async store operation to completion on a private reactor (the blocking API).
+template <class T>
+T run_blocking(rx::Task<T> task) {
+  if (rx::Reactor::current() != nullptr) {
+    // A thread with a reactor must use the async API; blocking inside it would stall the loop.
+    std::fprintf(stderr, "corral: blocking StateStore call on a reactor thread\n");
+    std::abort();
+  }
+  rx::Reactor reactor(rx::ReactorOptions{.queue_depth = 8});
+  return reactor.block_on(std::move(task));
+}
+
+// Closes a descriptor through the reactor on every path out of a coroutine.
+rx::Task<void> close_quietly(int fd) {
+  if (fd >= 0) (void)co_await rx::close(fd);
+}
+
+}  // namespace
+
+StateStore::StateStore(std::string root) : root_(std::move(root)) {}
+
+std::string StateStore::container_dir(const std::string& id) const {
+  return root_ + "/" + id;
+}
+
+std::string StateStore::state_path(const std::string& id) const {
+  return container_dir(id) + "/" + kStateFileName;
+}
+
+Expected<void> StateStore::save(const ContainerState& state) const {
+  return run_blocking(save_async(state));
+}
+
+Expected<ContainerState> StateStore::load(const std::string& id) const {
+  return run_blocking(load_async(id));
+}
+
+rx::Task<Expected<void>> StateStore::save_async(const ContainerState& state) const {
+  const std::string dir = container_dir(state.id);
+  const std::string final_path = dir + "/" + kStateFileName;
+  const std::string temp_path = dir + "/" + temp_name();
+  const std::string text = state.to_json().dump();
+
+  // 1. Write the new content to a temp file beside the old one, and make it durable.
+  auto fd = co_await rx::openat(AT_FDCWD, temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (!fd) co_return fail(Error::from_errno(fd.error().value(), "create", temp_path));
+  auto written = co_await rx::write_then_fsync(*fd, text.data(), text.size());
+  auto closed = co_await rx::close(*fd);
+  if (!written || !closed) {
+    int err = !written ? written.error().value() : closed.error().value();
+    (void)co_await rx::unlinkat(AT_FDCWD, temp_path.c_str());
+    co_return fail(Error::from_errno(err, "write and fsync", temp_path));
+  }
+  // 2. Atomically replace state.json: readers see the old file or the new one, never a mix.
+  auto renamed = co_await rx::renameat(AT_FDCWD, temp_path.c_str(), AT_FDCWD, final_path.c_str());
+  if (!renamed) {
+    (void)co_await rx::unlinkat(AT_FDCWD, temp_path.c_str());
+    co_return fail(
+        Error::from_errno(renamed.error().value(), "rename to " + final_path, temp_path));
+  }
+  // 3. Make the rename itself durable: fsync the directory that holds the entry.
+  auto dirfd = co_await rx::openat(AT_FDCWD, dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (!dirfd) co_return fail(Error::from_errno(dirfd.error().value(), "open directory", dir));
+  auto synced = co_await rx::fsync(*dirfd);
+  co_await close_quietly(*dirfd);
+  if (!synced) co_return fail(Error::from_errno(synced.error().value(), "fsync directory", dir));
+  co_return Expected<void>{};
+}
+
+rx::Task<Expected<ContainerState>> StateStore::load_async(const std::string& id) const {
+  const std::string path = state_path(id);
+  auto fd = co_await rx::openat(AT_FDCWD, path.c_str(), O_RDONLY);
+  if (!fd) {
+    if (fd.error().value() == ENOENT) {
+      co_return fail(Error(ErrorCode::ContainerNotExists,
+                           fmt::format("container {} does not exist", id),
+                           ErrorCause{ENOENT, "open", path}));
+    }
+    co_return fail(Error::from_errno(fd.error().value(), "open", path));
+  }
+  std::string text;
+  char chunk[16384];
+  for (;;) {
+    auto n = co_await rx::read(*fd, chunk, sizeof chunk, text.size());
+    if (!n) {
+      co_await close_quietly(*fd);
+      co_return fail(Error::from_errno(n.error().value(), "read", path));
+    }
+    if (*n == 0) break;
+    text.append(chunk, *n);
+    if (text.size() > kMaxStateSize) {
+      co_await close_quietly(*fd);
+      co_return fail(
+          Error(ErrorCode::SystemError,
+                fmt::format("{}: larger than {} bytes: not a state file", path, kMaxStateSize),
+                ErrorCause{0, "read", path}));
+    }
+  }
+  co_await close_quietly(*fd);
+  auto parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) {
+    co_return fail(
+        Error(ErrorCode::SystemError,
+              fmt::format("{}: corrupt or truncated state file ({} bytes are not valid JSON)", path,
+                          text.size()),
+              ErrorCause{0, "parse state", path}));
+  }
+  co_return ContainerState::from_json(parsed, path);
+}
+
+}  // namespace corral
