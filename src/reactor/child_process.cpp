@@ -1,7 +1,8 @@
 #include "reactor/child_process.hpp"
 
 #include <fcntl.h>
-#include <linux/sched.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -26,26 +27,48 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
   return out;
 }
 
-// Runs in the child between clone3 and execve: system calls only, no allocation.
-[[noreturn]] void exec_child(const SpawnOptions& options, char* const* argv, char* const* envp,
-                             int report_fd) {
+// What the parent hands to the child. The child runs in the parent's memory (CLONE_VM) while
+// the parent is suspended (CLONE_VFORK), so it reports an exec failure by writing exec_errno.
+struct ChildStart {
+  const SpawnOptions* options;
+  char* const* argv;
+  char* const* envp;
+  int exec_errno;
+};
+
+// The child's stack: one per thread, kept for the thread's life. Never unmapped, because a
+// vfork child never returns from its frames and a sanitizer would otherwise see stale poison.
+char* child_stack_top() {
+  constexpr std::size_t kStackSize = 256 * 1024;
+  thread_local char* top = nullptr;
+  if (top == nullptr) {
+    void* base = ::mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+    if (base == MAP_FAILED) return nullptr;
+    top = static_cast<char*>(base) + kStackSize;
+  }
+  return top;
+}
+
+// Runs in the child between clone and execve: system calls only, no allocation, nothing that
+// takes a lock (the parent's threads may hold them).
+__attribute__((no_sanitize("address"))) int exec_child(void* arg) {
+  auto* start = static_cast<ChildStart*>(arg);
+  const SpawnOptions& options = *start->options;
   reset_signals_for_exec();
   const int wanted[3] = {options.stdin_fd, options.stdout_fd, options.stderr_fd};
   for (int target = 0; target < 3; ++target) {
     if (wanted[target] < 0) continue;
-    if (wanted[target] == target) {
-      ::fcntl(target, F_SETFD, 0);
-    } else if (::dup2(wanted[target], target) < 0) {
-      break;
+    int rc = wanted[target] == target ? ::fcntl(target, F_SETFD, 0) : ::dup2(wanted[target], target);
+    if (rc < 0) {
+      start->exec_errno = errno;
+      ::_exit(127);
     }
   }
-  // No descriptor of the parent reaches the program except stdio and the exec report pipe
-  // (close-on-exec itself).
-  if (report_fd > 3) ::syscall(SYS_close_range, 3, report_fd - 1, 0);
-  ::syscall(SYS_close_range, report_fd + 1, ~0U, 0);
-  ::execve(argv[0], argv, envp);
-  int err = errno;
-  [[maybe_unused]] ssize_t n = ::write(report_fd, &err, sizeof err);
+  // No descriptor of the parent reaches the program except stdio.
+  ::syscall(SYS_close_range, 3, ~0U, 0);
+  ::execve(start->argv[0], start->argv, start->envp);
+  start->exec_errno = errno;
   ::_exit(127);
 }
 
@@ -79,42 +102,32 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnOptions& options) {
     env_storage = c_strings(options.env);
     envp = env_storage.data();
   }
-  // The exec report pipe: closed by a successful exec, or carries the exec's errno.
-  int report[2];
-  if (::pipe2(report, O_CLOEXEC) < 0) return fail(errno_code(errno));
+  char* stack_top = child_stack_top();
+  if (stack_top == nullptr) return fail(errno_code(ENOMEM));
 
+  // CLONE_VM | CLONE_VFORK, as posix_spawn does: no page tables are copied (a supervisor with a
+  // large heap spawns as fast as a small one), and the parent resumes only once the child has
+  // exec'd or died. All signals stay blocked across the clone so that no handler of ours runs
+  // in the child; the child resets dispositions and unblocks before it execs.
+  ChildStart start{&options, argv.data(), envp, 0};
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
   int pidfd = -1;
-  clone_args args{};
-  args.flags = CLONE_PIDFD;
-  args.pidfd = reinterpret_cast<__u64>(&pidfd);
-  args.exit_signal = SIGCHLD;
-  long pid = ::syscall(SYS_clone3, &args, sizeof args);
-  if (pid < 0) {
-    int err = errno;
-    ::close(report[0]);
-    ::close(report[1]);
-    return fail(errno_code(err));
-  }
-  if (pid == 0) {
-    ::close(report[0]);
-    exec_child(options, argv.data(), envp, report[1]);
-  }
-  ::close(report[1]);
-  int exec_errno = 0;
-  ssize_t n;
-  do {
-    n = ::read(report[0], &exec_errno, sizeof exec_errno);
-  } while (n < 0 && errno == EINTR);
-  ::close(report[0]);
+  int pid = ::clone(&exec_child, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &start,
+                    &pidfd);
+  int clone_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  if (pid < 0) return fail(errno_code(clone_errno));
 
   ChildProcess child;
   child.pid_ = static_cast<pid_t>(pid);
   child.pidfd_ = pidfd;
-  if (n == static_cast<ssize_t>(sizeof exec_errno)) {
+  if (start.exec_errno != 0) {
     siginfo_t info{};
     ::waitid(P_PIDFD, static_cast<id_t>(pidfd), &info, WEXITED);
     child.reaped_ = true;
-    return fail(errno_code(exec_errno));
+    return fail(errno_code(start.exec_errno));
   }
   if (!options.keep_pidfd) {
     ::close(child.pidfd_);

@@ -1,9 +1,10 @@
 #pragma once
-// ChildProcess: start a program with clone3(CLONE_PIDFD) and wait for it on the reactor.
+// ChildProcess: start a program with clone(CLONE_VM | CLONE_VFORK | CLONE_PIDFD), as posix_spawn
+// does but with a pidfd, and wait for it on the reactor.
 //
-// The child never touches the ring (the ring's memory is not even mapped in it: the backend sets
-// it MADV_DONTFORK), resets its signal mask and dispositions, keeps only the descriptors it is
-// given, and execs. Exits are waited for with IORING_OP_WAITID where the kernel has it (no
+// The child shares the parent's memory only until it execs and never touches the ring (a forked
+// copy would not even map it: the backend sets it MADV_DONTFORK); it resets its signal mask and
+// dispositions, keeps only the descriptors it is given, and execs. Exits are waited for with IORING_OP_WAITID where the kernel has it (no
 // descriptor needed per child), else by polling the pidfd and then waitid(P_PIDFD, WNOHANG).
 // Signals go through the pidfd, so a reused pid can never be hit.
 #include <sys/types.h>

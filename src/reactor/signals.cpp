@@ -40,7 +40,7 @@ Task<Result<int>> SignalSet::next() {
   co_return static_cast<int>(info.ssi_signo);
 }
 
-void reset_signals_for_exec() noexcept {
+__attribute__((no_sanitize("address"))) void reset_signals_for_exec() noexcept {
   // Raw rt_sigaction: glibc's sigaction wrapper refuses the two signals it reserves for NPTL,
   // which is fine to skip, but the raw call stays async-signal-safe everywhere.
   struct kernel_sigaction {
