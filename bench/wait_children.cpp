@@ -114,7 +114,9 @@ int wait_asio(const std::vector<pid_t>& pids, int gate_w, double& setup_s) {
     auto& d = fds.emplace_back(std::make_unique<asio::posix::stream_descriptor>(io, fd));
     d->async_wait(asio::posix::stream_descriptor::wait_read, [&seen, fd](std::error_code ec) {
       siginfo_t info{};
-      if (!ec && ::waitid(P_PIDFD, static_cast<id_t>(fd), &info, WEXITED) == 0 && info.si_status == 7) ++seen;
+      if (!ec && ::waitid(P_PIDFD, static_cast<id_t>(fd), &info, WEXITED) == 0 &&
+          info.si_status == 7)
+        ++seen;
     });
   }
   setup_s = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -131,7 +133,8 @@ int wait_threads(const std::vector<pid_t>& pids, int gate_w, double& setup_s) {
   for (pid_t pid : pids) {
     threads.emplace_back([pid, &seen] {
       int status = 0;
-      if (::waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 7) ++seen;
+      if (::waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 7)
+        ++seen;
     });
   }
   setup_s = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -194,14 +197,15 @@ int main(int argc, char** argv) {
     }
   }
   const std::vector<std::string> models = {"reactor", "asio", "threads"};
-  std::printf("%-8s %6s %10s %10s %10s %14s %10s\n", "model", "N", "setup ms", "wait ms",
-              "cpu ms", "RSS B/child", "wait/reactor");
+  std::printf("%-8s %6s %10s %10s %10s %14s %10s\n", "model", "N", "setup ms", "wait ms", "cpu ms",
+              "RSS B/child", "wait/reactor");
   bool all_seen = true;
   for (int n : sizes) {
     std::vector<std::vector<Sample>> samples(models.size());
     // Interleaved: a drifting machine affects every model alike.
     for (int r = 0; r < repetitions; ++r) {
-      for (std::size_t m = 0; m < models.size(); ++m) samples[m].push_back(run_isolated(models[m], n));
+      for (std::size_t m = 0; m < models.size(); ++m)
+        samples[m].push_back(run_isolated(models[m], n));
     }
     double reactor_wait = 0;
     for (std::size_t m = 0; m < models.size(); ++m) {
@@ -215,7 +219,8 @@ int main(int argc, char** argv) {
       }
       if (m == 0) reactor_wait = median(wait);
       std::printf("%-8s %6d %10.1f %10.1f %10.1f %14.0f %10.2f\n", models[m].c_str(), n,
-                  median(setup), median(wait), median(cpu), median(rss), median(wait) / reactor_wait);
+                  median(setup), median(wait), median(cpu), median(rss),
+                  median(wait) / reactor_wait);
     }
   }
   if (!all_seen) std::printf("WARNING: some run did not see every exit\n");

@@ -18,7 +18,9 @@ BackendKind backend_of(const benchmark::State& state) {
   return state.range(0) == 0 ? BackendKind::IoUring : BackendKind::Epoll;
 }
 
-void label(benchmark::State& state) { state.SetLabel(state.range(0) == 0 ? "io_uring" : "epoll"); }
+void label(benchmark::State& state) {
+  state.SetLabel(state.range(0) == 0 ? "io_uring" : "epoll");
+}
 
 // One nop through the kernel and back, awaited from a coroutine.
 void BM_ReactorNopRoundTrip(benchmark::State& state) {

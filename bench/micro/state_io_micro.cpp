@@ -41,7 +41,8 @@ void blocking_posix_save(const std::string& dir, const std::string& text) {
   std::string tmp = dir + "/.state.json.tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
-      ::fsync(fd) < 0 || ::close(fd) < 0 || ::rename(tmp.c_str(), (dir + "/state.json").c_str()) < 0) {
+      ::fsync(fd) < 0 || ::close(fd) < 0 ||
+      ::rename(tmp.c_str(), (dir + "/state.json").c_str()) < 0) {
     std::abort();
   }
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -56,7 +57,11 @@ void BM_StateSaveBlockingPosix(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * f.states.size());
 }
-BENCHMARK(BM_StateSaveBlockingPosix)->Arg(1)->Arg(1000)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_StateSaveBlockingPosix)
+    ->Arg(1)
+    ->Arg(1000)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_StateSaveReactor(benchmark::State& state) {
   Fixture f(static_cast<int>(state.range(0)));

@@ -59,7 +59,8 @@ __attribute__((no_sanitize("address"))) int exec_child(void* arg) {
   const int wanted[3] = {options.stdin_fd, options.stdout_fd, options.stderr_fd};
   for (int target = 0; target < 3; ++target) {
     if (wanted[target] < 0) continue;
-    int rc = wanted[target] == target ? ::fcntl(target, F_SETFD, 0) : ::dup2(wanted[target], target);
+    int rc =
+        wanted[target] == target ? ::fcntl(target, F_SETFD, 0) : ::dup2(wanted[target], target);
     if (rc < 0) {
       start->exec_errno = errno;
       ::_exit(127);

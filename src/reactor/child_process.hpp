@@ -4,9 +4,10 @@
 //
 // The child shares the parent's memory only until it execs and never touches the ring (a forked
 // copy would not even map it: the backend sets it MADV_DONTFORK); it resets its signal mask and
-// dispositions, keeps only the descriptors it is given, and execs. Exits are waited for with IORING_OP_WAITID where the kernel has it (no
-// descriptor needed per child), else by polling the pidfd and then waitid(P_PIDFD, WNOHANG).
-// Signals go through the pidfd, so a reused pid can never be hit.
+// dispositions, keeps only the descriptors it is given, and execs. Exits are waited for with
+// IORING_OP_WAITID where the kernel has it (no descriptor needed per child), else by polling the
+// pidfd and then waitid(P_PIDFD, WNOHANG). Signals go through the pidfd, so a reused pid can never
+// be hit.
 #include <sys/types.h>
 
 #include <string>
