@@ -138,6 +138,19 @@ reactor::Task<Expected<void>> Container::send_line(std::string line) {
   co_return Expected<void>{};
 }
 
+// Plain functions building the tasks: the temporaries live here, not in a co_await expression
+// (g++ 12 mishandles class-type temporaries inside co_await operands).
+reactor::Task<Expected<void>> Container::send_sync(protocol::SyncType type) {
+  return send_line(protocol::encode(protocol::SyncMessage{type, 0, {}}));
+}
+reactor::Task<Expected<void>> Container::hooks_task(const std::vector<Hook>& hooks,
+                                                    const char* kind) {
+  return run_hooks(hooks, oci_state(), kind, state_.id);
+}
+reactor::Task<Expected<void>> Container::hook_task(const Hook& hook, const char* kind) {
+  return run_hook(hook, oci_state(), kind, state_.id);
+}
+
 // After procError comes the serialized error; it becomes ours with the container named.
 static Error init_failure(const std::string& id, Expected<std::optional<std::string>> frame) {
   if (!frame) return std::move(frame).error();
@@ -160,20 +173,19 @@ reactor::Task<Expected<void>> Container::drive_setup(Clock::time_point deadline)
     switch (message->type) {
       case SyncType::ProcHooks: {
         state_.status = ContainerStatus::Creating;
-        auto ran = co_await run_hooks(config_.hooks.create_runtime, oci_state(), "createRuntime",
-                                      state_.id);
-        if (ran)
-          ran = co_await run_hooks(config_.hooks.prestart, oci_state(), "prestart", state_.id);
+        auto ran = co_await hooks_task(config_.hooks.create_runtime, "createRuntime");
+        if (ran) ran = co_await hooks_task(config_.hooks.prestart, "prestart");
         if (!ran) co_return fail(std::move(ran).error());
-        auto sent = co_await send_line(
-            protocol::encode(protocol::SyncMessage{SyncType::ProcResume, 0, {}}));
+        auto sent = co_await send_sync(SyncType::ProcResume);
         if (!sent) co_return sent;
         break;
       }
       case SyncType::ProcReady:
         co_return Expected<void>{};
-      case SyncType::ProcError:
-        co_return fail(init_failure(state_.id, co_await next_frame(deadline)));
+      case SyncType::ProcError: {
+        auto error_frame = co_await next_frame(deadline);
+        co_return fail(init_failure(state_.id, std::move(error_frame)));
+      }
       default:
         co_return fail(system_error("container " + state_.id + ": unexpected " +
                                     std::string(to_string(message->type)) +
@@ -276,7 +288,8 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
     bootstrap.bundle = config_.bundle;
     bootstrap.config = config_;
     bootstrap.exec_fifo_path = fifo;
-    step = co_await send_line(protocol::encode(bootstrap));
+    std::string line = protocol::encode(bootstrap);
+    step = co_await send_line(std::move(line));
   }
   if (step) step = co_await drive_setup(deadline);
   if (step) {
@@ -290,11 +303,8 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
                      {"hooks", hooks_to_json(config_.hooks)}};
     step = save();
   }
-  if (step)
-    step = co_await send_line(protocol::encode(protocol::SyncMessage{SyncType::ProcRun, 0, {}}));
-  if (step)
-    step = co_await run_hooks(config_.hooks.create_container, oci_state(), "createContainer",
-                              state_.id);
+  if (step) step = co_await send_sync(SyncType::ProcRun);
+  if (step) step = co_await hooks_task(config_.hooks.create_container, "createContainer");
   if (!step) {
     auto e = std::move(step).error();
     if (e.message().rfind("create container", 0) != 0) e.with_context(context);
@@ -318,7 +328,10 @@ reactor::Task<Expected<void>> Container::await_init_exec(Clock::time_point deadl
     if (message->type == SyncType::ProcExecFailed) {
       exec_failure_ = ExecFailure{message->errno_value, message->path};
     } else if (message->type == SyncType::ProcError) {
-      co_return fail(init_failure(state_.id, co_await next_frame(deadline)));
+      {
+        auto error_frame = co_await next_frame(deadline);
+        co_return fail(init_failure(state_.id, std::move(error_frame)));
+      }
     } else {
       co_return fail(system_error("container " + state_.id + ": unexpected " +
                                   std::string(to_string(message->type)) +
@@ -335,9 +348,11 @@ reactor::Task<Expected<void>> Container::start() {
     co_return fail(
         Error(ErrorCode::ContainerNotStopped,
               context + ": status is " + std::string(to_string(state_.status)) + ", not created"));
-  if (auto alive = require_alive("start"); !alive) co_return alive;
-  auto hooks =
-      co_await run_hooks(config_.hooks.start_container, oci_state(), "startContainer", state_.id);
+  // With the init pipe still open the init's fate is read from it (it may already have exited
+  // on an exec failure, which is not a start failure); without it, the init must be alive.
+  if (pipe_fd_ < 0)
+    if (auto alive = require_alive("start"); !alive) co_return alive;
+  auto hooks = co_await hooks_task(config_.hooks.start_container, "startContainer");
   if (!hooks) {
     co_await cleanup_after_failure();
     co_return fail(std::move(hooks).error());
@@ -499,7 +514,7 @@ reactor::Task<void> Container::cleanup_after_failure() {
 
 reactor::Task<void> Container::run_logged_hooks(const std::vector<Hook>& hooks, const char* kind) {
   for (const auto& hook : hooks) {
-    auto ran = co_await run_hook(hook, oci_state(), kind, state_.id);
+    auto ran = co_await hook_task(hook, kind);
     if (!ran) std::fprintf(stderr, "corral: %s (ignored)\n", ran.error().what().c_str());
   }
 }

@@ -130,6 +130,9 @@ class Container {
   reactor::Task<Expected<std::optional<std::string>>> next_frame(
       std::chrono::steady_clock::time_point deadline);
   reactor::Task<Expected<void>> send_line(std::string line);
+  reactor::Task<Expected<void>> send_sync(protocol::SyncType type);
+  reactor::Task<Expected<void>> hooks_task(const std::vector<Hook>& hooks, const char* kind);
+  reactor::Task<Expected<void>> hook_task(const Hook& hook, const char* kind);
   reactor::Task<Expected<void>> await_init_exec(std::chrono::steady_clock::time_point deadline);
   reactor::Task<void> cleanup_after_failure();
   reactor::Task<void> kill_and_reap();
