@@ -80,7 +80,8 @@ TEST_F(FactoryTest, UnsupportedOptionsAreRefused) {
 TEST_F(FactoryTest, IdTable) {
   auto f = factory();
   std::string hex64(64, 'a');
-  for (std::string good : {std::string("a"), hex64, std::string("a.b+c_d-e"), std::string(255, 'x')}) {
+  for (std::string good :
+       {std::string("a"), hex64, std::string("a.b+c_d-e"), std::string(255, 'x')}) {
     auto c = f.create_container(good, rootfs_.config({"true"}));
     EXPECT_TRUE(c) << good << ": " << (c ? "" : c.error().what());
     EXPECT_TRUE(fs::is_directory(root_ + "/" + good)) << good;
