@@ -1,0 +1,555 @@
+#include "runtime/container.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+
+#include "reactor/ops.hpp"
+#include "reactor/reactor.hpp"
+#include "runtime/hooks.hpp"
+#include "runtime/init_launch.hpp"
+#include "runtime/proc_stat.hpp"
+
+namespace corral {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using protocol::SyncType;
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+template <class T>
+T block(reactor::Task<T> task) {
+  if (auto* current = reactor::Reactor::current()) return current->block_on(std::move(task));
+  reactor::Reactor reactor;
+  return reactor.block_on(std::move(task));
+}
+
+Error system_error(const std::string& message, ErrorCause cause = {}) {
+  return Error(ErrorCode::SystemError, message, std::move(cause));
+}
+
+}  // namespace
+
+int shell_status(const ExitRecord& exit) {
+  if (!exit.known) return -1;
+  return exit.code == CLD_EXITED ? exit.status : 128 + exit.status;
+}
+
+Container::Container(StateStore store, ContainerSettings settings, ContainerState state,
+                     Config config, std::unique_ptr<cgroups::Manager> manager, int pidfd)
+    : store_(std::move(store)),
+      settings_(std::move(settings)),
+      state_(std::move(state)),
+      config_(std::move(config)),
+      manager_(std::move(manager)),
+      pidfd_(pidfd) {}
+
+Container::~Container() {
+  close_pipe();
+  if (pidfd_ >= 0) ::close(pidfd_);
+}
+
+void Container::close_pipe() {
+  if (pipe_fd_ >= 0) ::close(pipe_fd_);
+  pipe_fd_ = -1;
+}
+
+std::string Container::oci_state() const {
+  return oci_state_json(state_.id, state_.status, state_.init_pid, state_.bundle,
+                        state_.annotations)
+      .dump();
+}
+
+Expected<void> Container::save() {
+  auto saved = store_.save(state_);
+  if (!saved) return fail(std::move(saved).error().with_context("container " + state_.id));
+  return {};
+}
+
+bool Container::init_alive() const {
+  if (pidfd_ < 0 || reaped_) return false;
+  pollfd p{pidfd_, POLLIN, 0};
+  return ::poll(&p, 1, 0) == 0;
+}
+
+Expected<void> Container::require_alive(const char* operation) const {
+  if (!init_alive())
+    return fail(Error(ErrorCode::ContainerNotRunning,
+                      std::string(operation) + " container " + state_.id + ": it is not running"));
+  return {};
+}
+
+// ---- the init-pipe conversation -------------------------------------------------------------
+
+reactor::Task<Expected<std::optional<std::string>>> Container::next_frame(
+    Clock::time_point deadline) {
+  for (;;) {
+    auto frame = reader_.next();
+    if (!frame)
+      co_return fail(
+          std::move(frame).error().with_context("container " + state_.id + ": init pipe"));
+    if (*frame || reader_.at_eof()) co_return std::move(*frame);
+    char buffer[4096];
+    auto remaining = deadline - Clock::now();
+    auto n = co_await reactor::recv(pipe_fd_, buffer, sizeof buffer).with_timeout(remaining);
+    if (!n) {
+      if (n.error().value() == ETIME)
+        co_return fail(system_error("container " + state_.id + ": the init did not answer within " +
+                                        std::to_string(settings_.setup_timeout.count()) + " ms",
+                                    ErrorCause{ETIMEDOUT, "read init pipe", {}}));
+      if (n.error().value() == ECONNRESET) {
+        reader_.feed_eof();
+        continue;
+      }
+      co_return fail(
+          Error::from_errno(n.error().value(), "container " + state_.id + ": read init pipe"));
+    }
+    if (*n == 0)
+      reader_.feed_eof();
+    else
+      reader_.feed(std::string_view(buffer, *n));
+  }
+}
+
+reactor::Task<Expected<void>> Container::send_line(std::string line) {
+  std::size_t sent = 0;
+  while (sent < line.size()) {
+    auto n = co_await reactor::send(pipe_fd_, line.data() + sent, line.size() - sent);
+    if (!n)
+      co_return fail(
+          Error::from_errno(n.error().value(), "container " + state_.id + ": write init pipe"));
+    sent += *n;
+  }
+  co_return Expected<void>{};
+}
+
+// Plain functions building the tasks: the temporaries live here, not in a co_await expression
+// (g++ 12 mishandles class-type temporaries inside co_await operands).
+reactor::Task<Expected<void>> Container::send_sync(protocol::SyncType type) {
+  return send_line(protocol::encode(protocol::SyncMessage{type, 0, {}}));
+}
+reactor::Task<Expected<void>> Container::hooks_task(const std::vector<Hook>& hooks,
+                                                    const char* kind) {
+  return run_hooks(hooks, oci_state(), kind, state_.id);
+}
+reactor::Task<Expected<void>> Container::hook_task(const Hook& hook, const char* kind) {
+  return run_hook(hook, oci_state(), kind, state_.id);
+}
+
+// After procError comes the serialized error; it becomes ours with the container named.
+static Error init_failure(const std::string& id, Expected<std::optional<std::string>> frame) {
+  if (!frame) return std::move(frame).error();
+  if (!*frame)
+    return system_error("container " + id + ": the init said procError and then closed the pipe");
+  Error e = protocol::decode_error(**frame);
+  return Error(ErrorCode::SystemError, "container " + id + ": init: " + e.message(), e.cause());
+}
+
+reactor::Task<Expected<void>> Container::drive_setup(Clock::time_point deadline) {
+  for (;;) {
+    auto frame = co_await next_frame(deadline);
+    if (!frame) co_return fail(std::move(frame).error());
+    if (!*frame)
+      co_return fail(system_error("container " + state_.id + ": the init exited before procReady"));
+    auto message = protocol::decode_sync(**frame);
+    if (!message)
+      co_return fail(
+          std::move(message).error().with_context("container " + state_.id + ": init pipe"));
+    switch (message->type) {
+      case SyncType::ProcHooks: {
+        state_.status = ContainerStatus::Creating;
+        auto ran = co_await hooks_task(config_.hooks.create_runtime, "createRuntime");
+        if (ran) ran = co_await hooks_task(config_.hooks.prestart, "prestart");
+        if (!ran) co_return fail(std::move(ran).error());
+        auto sent = co_await send_sync(SyncType::ProcResume);
+        if (!sent) co_return sent;
+        break;
+      }
+      case SyncType::ProcReady:
+        co_return Expected<void>{};
+      case SyncType::ProcError: {
+        auto error_frame = co_await next_frame(deadline);
+        co_return fail(init_failure(state_.id, std::move(error_frame)));
+      }
+      default:
+        co_return fail(system_error("container " + state_.id + ": unexpected " +
+                                    std::string(to_string(message->type)) +
+                                    " from the init during setup"));
+    }
+  }
+}
+
+// ---- create / start / run -------------------------------------------------------------------
+
+reactor::Task<Expected<void>> Container::create(ProcessIo io) {
+  const std::string context = "create container " + state_.id;
+  if (state_.status != ContainerStatus::Creating || pidfd_ >= 0)
+    co_return fail(Error(ErrorCode::ContainerNotStopped, context + ": it was already created"));
+  if (!config_.process)
+    co_return fail(Error(ErrorCode::ConfigInvalid, context + ": the config has no process"));
+
+  InitSpawn spawn;
+  for (const auto& ns : config_.linux_spec.namespaces) {
+    if (ns.type == NamespaceType::User)
+      co_return fail(
+          Error(ErrorCode::Unsupported, context + ": user namespaces are not supported yet"));
+    if (ns.path.empty()) {
+      // The init makes its cgroup namespace itself, once it is in its cgroup (protocol step 4).
+      if (ns.type != NamespaceType::Cgroup) spawn.clone_flags |= clone_flag(ns.type);
+    } else if (ns.type == NamespaceType::Mount) {
+      co_return fail(Error(ErrorCode::Unsupported, context + ": joining a mount namespace (" +
+                                                       ns.path + ") is not supported"));
+    } else if (ns.type == NamespaceType::Pid) {
+      spawn.pid_namespace_path = ns.path;
+    } else {
+      spawn.join_namespaces.push_back(ns.path);
+    }
+  }
+
+  std::string fifo = fifo_path();
+  if (::mkfifo(fifo.c_str(), 0622) < 0 || ::chmod(fifo.c_str(), 0622) < 0) {
+    auto e = Error::from_errno(errno, context + ": mkfifo", fifo);
+    co_await cleanup_after_failure();
+    co_return fail(std::move(e));
+  }
+
+  cgroups::CgroupSpec spec;
+  spec.container_id = state_.id;
+  spec.cgroups_path = config_.linux_spec.cgroups_path;
+  spec.parent = settings_.cgroup_parent;
+  auto manager = cgroups::open_manager(spec);
+  Expected<void> step;
+  if (!manager) {
+    step = fail(std::move(manager).error());
+  } else {
+    manager_ = std::move(*manager);
+    step = manager_->create();
+    if (step && config_.linux_spec.resources) step = manager_->apply(*config_.linux_spec.resources);
+  }
+  if (!step) {
+    auto e = std::move(step).error().with_context(context);
+    co_await cleanup_after_failure();
+    co_return fail(std::move(e));
+  }
+
+  int sockets[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sockets) < 0) {
+    auto e = Error::from_errno(errno, context + ": socketpair");
+    co_await cleanup_after_failure();
+    co_return fail(std::move(e));
+  }
+  pipe_fd_ = sockets[0];
+  // The child's end must block: the init reads it with plain read().
+  int flags = ::fcntl(sockets[1], F_GETFL);
+  ::fcntl(sockets[1], F_SETFL, flags & ~O_NONBLOCK);
+  spawn.program = settings_.init_path;
+  spawn.argv = settings_.init_argv;
+  spawn.env = {std::string(protocol::kInitPipeEnv) + "=3",
+               std::string(protocol::kInitTypeEnv) + "=standard"};
+  spawn.stdio[0] = io.stdin_fd;
+  spawn.stdio[1] = io.stdout_fd;
+  spawn.stdio[2] = io.stderr_fd;
+  spawn.pipe_fd = sockets[1];
+  auto child = spawn_init(spawn);
+  ::close(sockets[1]);
+  if (!child) {
+    auto e = std::move(child).error().with_context(context);
+    co_await cleanup_after_failure();
+    co_return fail(std::move(e));
+  }
+  pidfd_ = child->pidfd;
+  our_child_ = true;
+  state_.init_pid = child->pid;
+  auto stat = read_proc_stat(child->pid);
+  state_.init_start_time = stat ? stat->start_time : 0;
+
+  // The init reads nothing until the bootstrap: it must be in its cgroup before that.
+  step = manager_->add_process(child->pid);
+  auto deadline = Clock::now() + settings_.setup_timeout;
+  if (step) {
+    protocol::Bootstrap bootstrap;
+    bootstrap.init_type = protocol::InitType::Standard;
+    bootstrap.container_id = state_.id;
+    bootstrap.bundle = config_.bundle;
+    bootstrap.config = config_;
+    bootstrap.exec_fifo_path = fifo;
+    std::string line = protocol::encode(bootstrap);
+    step = co_await send_line(std::move(line));
+  }
+  if (step) step = co_await drive_setup(deadline);
+  if (step) {
+    state_.status = ContainerStatus::Created;
+    state_.created_ns = now_ns();
+    state_.cgroup_paths = manager_->paths();
+    for (const auto& ns : config_.linux_spec.namespaces)
+      state_.namespace_paths[proc_ns_name(ns.type)] =
+          "/proc/" + std::to_string(state_.init_pid) + "/ns/" + proc_ns_name(ns.type);
+    state_.config = {{"corral", protocol::config_to_json(config_)},
+                     {"hooks", hooks_to_json(config_.hooks)}};
+    step = save();
+  }
+  if (step) step = co_await send_sync(SyncType::ProcRun);
+  if (step) step = co_await hooks_task(config_.hooks.create_container, "createContainer");
+  if (!step) {
+    auto e = std::move(step).error();
+    if (e.message().rfind("create container", 0) != 0) e.with_context(context);
+    co_await cleanup_after_failure();
+    co_return fail(std::move(e));
+  }
+  co_return Expected<void>{};
+}
+
+// In-process start: the init's pipe tells whether it exec'd (end of stream), failed to exec
+// (procExecFailed) or failed a late setup step (procError).
+reactor::Task<Expected<void>> Container::await_init_exec(Clock::time_point deadline) {
+  for (;;) {
+    auto frame = co_await next_frame(deadline);
+    if (!frame) co_return fail(std::move(frame).error());
+    if (!*frame) break;
+    auto message = protocol::decode_sync(**frame);
+    if (!message)
+      co_return fail(
+          std::move(message).error().with_context("container " + state_.id + ": init pipe"));
+    if (message->type == SyncType::ProcExecFailed) {
+      exec_failure_ = ExecFailure{message->errno_value, message->path};
+    } else if (message->type == SyncType::ProcError) {
+      {
+        auto error_frame = co_await next_frame(deadline);
+        co_return fail(init_failure(state_.id, std::move(error_frame)));
+      }
+    } else {
+      co_return fail(system_error("container " + state_.id + ": unexpected " +
+                                  std::string(to_string(message->type)) +
+                                  " from the init at start"));
+    }
+  }
+  close_pipe();
+  co_return Expected<void>{};
+}
+
+reactor::Task<Expected<void>> Container::start() {
+  const std::string context = "start container " + state_.id;
+  if (state_.status != ContainerStatus::Created)
+    co_return fail(
+        Error(ErrorCode::ContainerNotStopped,
+              context + ": status is " + std::string(to_string(state_.status)) + ", not created"));
+  // With the init pipe still open the init's fate is read from it (it may already have exited
+  // on an exec failure, which is not a start failure); without it, the init must be alive.
+  if (pipe_fd_ < 0)
+    if (auto alive = require_alive("start"); !alive) co_return alive;
+  auto hooks = co_await hooks_task(config_.hooks.start_container, "startContainer");
+  if (!hooks) {
+    co_await cleanup_after_failure();
+    co_return fail(std::move(hooks).error());
+  }
+  std::string fifo = fifo_path();
+  int fd = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) co_return fail(Error::from_errno(errno, context + ": open", fifo));
+  Expected<void> released;
+  if (pipe_fd_ >= 0) {
+    released = co_await await_init_exec(Clock::now() + settings_.setup_timeout);
+  } else {
+    // Not the creator: watch the fifo (the init's byte) and the pidfd (its death) together.
+    int ep = ::epoll_create1(EPOLL_CLOEXEC);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    ::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+    ev.data.fd = pidfd_;
+    ::epoll_ctl(ep, EPOLL_CTL_ADD, pidfd_, &ev);
+    (void)co_await reactor::poll(ep, POLLIN);
+    ::close(ep);
+    char byte;
+    if (::read(fd, &byte, 1) != 1)
+      released = fail(system_error(context + ": the init exited before it was started"));
+  }
+  char drain[16];
+  while (::read(fd, drain, sizeof drain) > 0) {
+  }
+  ::close(fd);
+  ::unlink(fifo.c_str());
+  if (!released) {
+    co_await cleanup_after_failure();
+    co_return fail(std::move(released).error());
+  }
+  state_.status = ContainerStatus::Running;
+  if (auto saved = save(); !saved) co_return saved;
+  co_await run_logged_hooks(config_.hooks.poststart, "poststart");
+  co_return Expected<void>{};
+}
+
+reactor::Task<Expected<void>> Container::run(ProcessIo io) {
+  auto created = co_await create(io);
+  if (!created) co_return created;
+  co_return co_await start();
+}
+
+// ---- after start ----------------------------------------------------------------------------
+
+void Container::record_exit(ExitRecord exit) {
+  state_.exit = exit;
+  state_.status = ContainerStatus::Stopped;
+  if (::access(dir().c_str(), F_OK) == 0) (void)save();
+}
+
+reactor::Task<Expected<ExitRecord>> Container::wait() {
+  if (state_.exit) co_return *state_.exit;
+  if (pidfd_ < 0)
+    co_return fail(Error(ErrorCode::ContainerNotRunning,
+                         "wait for container " + state_.id + ": no init to wait for"));
+  ExitRecord exit;
+  if (our_child_) {
+    Result<reactor::ChildExit> child = fail(errno_code(ECHILD));
+    if (reactor::Reactor::require_current().features().native_waitid) {
+      child = co_await reactor::waitid(P_PIDFD, static_cast<id_t>(pidfd_));
+    } else {
+      for (;;) {
+        auto ready = co_await reactor::poll(pidfd_, POLLIN);
+        if (!ready) {
+          child = fail(ready.error());
+          break;
+        }
+        siginfo_t info{};
+        if (::waitid(P_PIDFD, static_cast<id_t>(pidfd_), &info, WEXITED | WNOHANG) < 0) {
+          child = fail(errno_code(errno));
+          break;
+        }
+        if (info.si_pid != 0) {
+          child = reactor::ChildExit{info.si_pid, info.si_code, info.si_status};
+          break;
+        }
+      }
+    }
+    if (!child)
+      co_return fail(Error::from_errno(child.error().value(), "wait for container " + state_.id));
+    reaped_ = true;
+    exit.code = child->code;
+    exit.status = child->status;
+  } else {
+    auto ready = co_await reactor::poll(pidfd_, POLLIN);
+    if (!ready)
+      co_return fail(Error::from_errno(ready.error().value(), "wait for container " + state_.id));
+    exit.known = false;
+  }
+  exit.time_ns = now_ns();
+  record_exit(exit);
+  co_return exit;
+}
+
+Expected<void> Container::signal(int sig, bool all) {
+  if (auto alive = require_alive("signal"); !alive) return alive;
+  if (all) {
+    if (!manager_) return fail(system_error("signal container " + state_.id + ": no cgroup"));
+    return manager_->kill_all(sig);
+  }
+  if (::syscall(SYS_pidfd_send_signal, pidfd_, sig, nullptr, 0) < 0)
+    return fail(Error::from_errno(errno, "signal container " + state_.id + ": pidfd_send_signal"));
+  return {};
+}
+
+Expected<void> Container::pause() {
+  if (state_.status != ContainerStatus::Running || !init_alive())
+    return fail(Error(ErrorCode::ContainerNotRunning,
+                      "pause container " + state_.id + ": it is not running"));
+  if (auto frozen = manager_->freeze(); !frozen)
+    return fail(std::move(frozen).error().with_context("pause container " + state_.id));
+  state_.status = ContainerStatus::Paused;
+  return save();
+}
+
+Expected<void> Container::resume() {
+  if (state_.status != ContainerStatus::Paused)
+    return fail(Error(ErrorCode::ContainerNotPaused,
+                      "resume container " + state_.id + ": it is not paused"));
+  if (auto thawed = manager_->thaw(); !thawed)
+    return fail(std::move(thawed).error().with_context("resume container " + state_.id));
+  state_.status = ContainerStatus::Running;
+  return save();
+}
+
+Expected<std::vector<pid_t>> Container::processes() const {
+  if (!manager_) return std::vector<pid_t>{};
+  return manager_->procs();
+}
+
+reactor::Task<void> Container::kill_and_reap() {
+  close_pipe();
+  if (pidfd_ >= 0 && !reaped_) ::syscall(SYS_pidfd_send_signal, pidfd_, SIGKILL, nullptr, 0);
+  if (manager_) {
+    (void)manager_->kill_all(SIGKILL);
+    (void)manager_->thaw();  // a frozen task would never act on its SIGKILL
+  }
+  if (pidfd_ >= 0 && !reaped_) {
+    if (our_child_) {
+      auto exit = co_await wait();
+      (void)exit;
+    } else {
+      (void)co_await reactor::poll(pidfd_, POLLIN);
+    }
+  }
+}
+
+reactor::Task<void> Container::cleanup_after_failure() {
+  co_await kill_and_reap();
+  if (manager_) (void)manager_->destroy();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir(), ignored);
+  state_.status = ContainerStatus::Stopped;
+}
+
+reactor::Task<void> Container::run_logged_hooks(const std::vector<Hook>& hooks, const char* kind) {
+  for (const auto& hook : hooks) {
+    auto ran = co_await hook_task(hook, kind);
+    if (!ran) std::fprintf(stderr, "corral: %s (ignored)\n", ran.error().what().c_str());
+  }
+}
+
+reactor::Task<Expected<void>> Container::destroy() {
+  co_await kill_and_reap();
+  if (manager_) {
+    auto destroyed = manager_->destroy();
+    if (!destroyed)
+      co_return fail(std::move(destroyed).error().with_context("destroy container " + state_.id));
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir(), ec);
+  if (ec)
+    co_return fail(
+        Error::from_errno(ec.value(), "destroy container " + state_.id + ": remove", dir()));
+  state_.status = ContainerStatus::Stopped;
+  co_await run_logged_hooks(config_.hooks.poststop, "poststop");
+  co_return Expected<void>{};
+}
+
+Expected<void> Container::create_blocking(ProcessIo io) {
+  return block(create(io));
+}
+Expected<void> Container::start_blocking() {
+  return block(start());
+}
+Expected<void> Container::run_blocking(ProcessIo io) {
+  return block(run(io));
+}
+Expected<ExitRecord> Container::wait_blocking() {
+  return block(wait());
+}
+Expected<void> Container::destroy_blocking() {
+  return block(destroy());
+}
+
+}  // namespace corral

@@ -1,0 +1,161 @@
+#pragma once
+// Container: one container's life on the reactor. Every operation is a coroutine
+// (reactor::Task<Expected<...>>) that must run on the thread owning the current Reactor; the
+// *_blocking wrappers run it to completion on the thread's reactor (or a temporary one) for the
+// CLI.
+//
+// create() starts corral-init in the configured namespaces, puts it in the container's cgroup,
+// drives the init-pipe protocol (runtime/spec/protocol.hpp) through procHooks (createRuntime,
+// prestart hooks) to procReady, persists state.json (status created) and sends procRun; the init
+// then waits on exec.fifo in the container directory. start(), from this or another process,
+// opens the fifo for reading: that releases the init into execve.
+//
+// A setup failure (procError, a malformed or oversized message, a timeout, a failed
+// prestart/createRuntime/createContainer/startContainer hook) returns a SystemError naming the
+// step and leaves nothing behind: the init is killed and reaped, the cgroup destroyed, the
+// container directory removed. An exec failure (program not found: 127, not executable: 126)
+// is not a library error: create/start succeed, wait() reports the status and exec_failure()
+// says what happened (when this process drove the init).
+#include <sys/types.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reactor/task.hpp"
+#include "runtime/cgroups/manager.hpp"
+#include "runtime/container_state.hpp"
+#include "runtime/spec/config.hpp"
+#include "runtime/spec/error.hpp"
+#include "runtime/spec/protocol.hpp"
+#include "runtime/state_store.hpp"
+
+namespace corral {
+
+inline constexpr const char* kExecFifoName = "exec.fifo";
+
+// What the factory hands to each container.
+struct ContainerSettings {
+  std::string init_path;               // absolute
+  std::vector<std::string> init_argv;  // argv[0] included
+  std::string cgroup_parent = "/corral";
+  std::chrono::milliseconds setup_timeout{60'000};
+};
+
+// The stdio of a container's process: borrowed descriptors (dup'ed into the child); -1 means
+// /dev/null.
+struct ProcessIo {
+  int stdin_fd = -1;
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+};
+
+struct ExecFailure {
+  int errno_value = 0;  // ENOENT: not found (exit 127); else not executable (exit 126)
+  std::string path;     // the program as process.args[0] named it
+};
+
+// The shell's view of an exit: the status, or 128 + the signal; -1 when unknown.
+int shell_status(const ExitRecord& exit);
+
+// An additional process started in a running container (Container::exec).
+class ExecProcess {
+ public:
+  ExecProcess(pid_t pid, int pidfd, std::optional<ExecFailure> failure);
+  ~ExecProcess();
+  ExecProcess(const ExecProcess&) = delete;
+  ExecProcess& operator=(const ExecProcess&) = delete;
+
+  pid_t pid() const { return pid_; }  // in the host's PID namespace
+  const std::optional<ExecFailure>& exec_failure() const { return failure_; }
+  Expected<void> signal(int sig);
+  // Reaps it; the exit as a shell reports it (128 + N for signal N).
+  reactor::Task<Expected<ExitRecord>> wait();
+
+ private:
+  friend class Container;
+  pid_t pid_;
+  int pidfd_;
+  bool reaped_ = false;
+  std::optional<ExitRecord> exit_;
+  std::optional<ExecFailure> failure_;
+};
+
+class Container {
+ public:
+  // Made by Factory (create_container: status Creating; load: from state.json).
+  Container(StateStore store, ContainerSettings settings, ContainerState state, Config config,
+            std::unique_ptr<cgroups::Manager> manager, int pidfd);
+  ~Container();
+  Container(const Container&) = delete;
+  Container& operator=(const Container&) = delete;
+
+  const std::string& id() const { return state_.id; }
+  const ContainerState& state() const { return state_; }
+  ContainerStatus status() const { return state_.status; }
+  const Config& config() const { return config_; }
+  pid_t init_pid() const { return state_.init_pid; }
+  const std::optional<ExecFailure>& exec_failure() const { return exec_failure_; }
+  // The OCI state JSON (what hooks read on stdin).
+  std::string oci_state() const;
+
+  reactor::Task<Expected<void>> create(ProcessIo io = {});
+  reactor::Task<Expected<void>> start();
+  reactor::Task<Expected<void>> run(ProcessIo io = {});  // create + start
+  // Waits for the init to exit and records it in state.json. When this process did not start
+  // the init (a loaded container), the exit is observed through a pidfd but its status cannot
+  // be learnt: the record says known = false.
+  reactor::Task<Expected<ExitRecord>> wait();
+  // all = false: the init, through its pidfd; all = true: every process of the cgroup.
+  Expected<void> signal(int sig, bool all = false);
+  Expected<void> pause();
+  Expected<void> resume();
+  // Kills what is left, reaps the init if ours, removes the cgroup and the container
+  // directory, then runs the poststop hooks (their failures are only logged).
+  reactor::Task<Expected<void>> destroy();
+  Expected<std::vector<pid_t>> processes() const;
+  // Runs `process` in the running container's namespaces and cgroup.
+  reactor::Task<Expected<std::unique_ptr<ExecProcess>>> exec(Process process, ProcessIo io = {});
+
+  Expected<void> create_blocking(ProcessIo io = {});
+  Expected<void> start_blocking();
+  Expected<void> run_blocking(ProcessIo io = {});
+  Expected<ExitRecord> wait_blocking();
+  Expected<void> destroy_blocking();
+
+ private:
+  reactor::Task<Expected<void>> drive_setup(std::chrono::steady_clock::time_point deadline);
+  reactor::Task<Expected<std::optional<std::string>>> next_frame(
+      std::chrono::steady_clock::time_point deadline);
+  reactor::Task<Expected<void>> send_line(std::string line);
+  reactor::Task<Expected<void>> send_sync(protocol::SyncType type);
+  reactor::Task<Expected<void>> hooks_task(const std::vector<Hook>& hooks, const char* kind);
+  reactor::Task<Expected<void>> hook_task(const Hook& hook, const char* kind);
+  reactor::Task<Expected<void>> await_init_exec(std::chrono::steady_clock::time_point deadline);
+  reactor::Task<void> cleanup_after_failure();
+  reactor::Task<void> kill_and_reap();
+  reactor::Task<void> run_logged_hooks(const std::vector<Hook>& hooks, const char* kind);
+  Expected<void> save();
+  Expected<void> require_alive(const char* operation) const;
+  bool init_alive() const;
+  void record_exit(ExitRecord exit);
+  std::string dir() const { return store_.container_dir(state_.id); }
+  std::string fifo_path() const { return dir() + "/" + kExecFifoName; }
+  void close_pipe();
+
+  StateStore store_;
+  ContainerSettings settings_;
+  ContainerState state_;
+  Config config_;
+  std::unique_ptr<cgroups::Manager> manager_;
+  int pidfd_ = -1;
+  bool our_child_ = false;  // we cloned it: waitid reaps it and tells its status
+  bool reaped_ = false;
+  int pipe_fd_ = -1;  // our end of the init pipe, while the init has not exec'd
+  protocol::FrameReader reader_;
+  std::optional<ExecFailure> exec_failure_;
+};
+
+}  // namespace corral
