@@ -111,10 +111,10 @@ Expected<void> finish_and_exec(Channel& channel, const protocol::Bootstrap& boot
   ::umask(process.user.umask.value_or(022));
 
   if (process.args.empty()) return fail(setup_failure("process.args is empty"));
-  auto program = find_executable(process.args[0], process.env);
-  if (!program) exit_with_exec_failure(channel.fd(), process.args[0], program.error());
 
   if (exec_fifo.valid()) {
+    // Setup is complete: `create` returns now. From here on only `start` moves us.
+    CORRAL_TRY(channel.send(SyncType::ProcCreated));
     // Blocks until `start` opens the fifo for reading.
     std::string reopen = fd_path(exec_fifo.get());
     UniqueFd fifo(::open(reopen.c_str(), O_WRONLY | O_CLOEXEC));
@@ -125,6 +125,10 @@ Expected<void> finish_and_exec(Channel& channel, const protocol::Bootstrap& boot
       return fail(setup_error(errno, "write exec fifo " + bootstrap.exec_fifo_path, "write",
                               bootstrap.exec_fifo_path));
   }
+  // The program is looked up only after start, so that a missing binary is the container's
+  // exit status 127 (the seed's commit), not a failure of `create`.
+  auto program = find_executable(process.args[0], process.env);
+  if (!program) exit_with_exec_failure(channel.fd(), process.args[0], program.error());
   if (seccomp && process.no_new_privileges) CORRAL_TRY(load_seccomp(*seccomp));
   exec_program(channel.fd(), *program, process.args, process.env);
 }

@@ -81,6 +81,12 @@ Expected<void> Container::save() {
   return {};
 }
 
+reactor::Task<Expected<void>> Container::save_async() {
+  auto saved = co_await store_.save_async(state_);
+  if (!saved) co_return fail(std::move(saved).error().with_context("container " + state_.id));
+  co_return Expected<void>{};
+}
+
 bool Container::init_alive() const {
   if (pidfd_ < 0 || reaped_) return false;
   pollfd p{pidfd_, POLLIN, 0};
@@ -301,9 +307,10 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
           "/proc/" + std::to_string(state_.init_pid) + "/ns/" + proc_ns_name(ns.type);
     state_.config = {{"corral", protocol::config_to_json(config_)},
                      {"hooks", hooks_to_json(config_.hooks)}};
-    step = save();
+    step = co_await save_async();
   }
   if (step) step = co_await send_sync(SyncType::ProcRun);
+  if (step) step = co_await await_created(deadline);
   if (step) step = co_await hooks_task(config_.hooks.create_container, "createContainer");
   if (!step) {
     auto e = std::move(step).error();
@@ -312,6 +319,27 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
     co_return fail(std::move(e));
   }
   co_return Expected<void>{};
+}
+
+// After procRun the init finishes its setup (user, capabilities, cwd, seccomp) and says
+// procCreated before it waits for `start`; a failure of those steps reaches `create` here.
+reactor::Task<Expected<void>> Container::await_created(Clock::time_point deadline) {
+  auto frame = co_await next_frame(deadline);
+  if (!frame) co_return fail(std::move(frame).error());
+  if (!*frame)
+    co_return fail(system_error("container " + state_.id + ": the init exited before procCreated"));
+  auto message = protocol::decode_sync(**frame);
+  if (!message)
+    co_return fail(
+        std::move(message).error().with_context("container " + state_.id + ": init pipe"));
+  if (message->type == SyncType::ProcCreated) co_return Expected<void>{};
+  if (message->type == SyncType::ProcError) {
+    auto error_frame = co_await next_frame(deadline);
+    co_return fail(init_failure(state_.id, std::move(error_frame)));
+  }
+  co_return fail(system_error("container " + state_.id + ": unexpected " +
+                              std::string(to_string(message->type)) +
+                              " from the init after procRun"));
 }
 
 // In-process start: the init's pipe tells whether it exec'd (end of stream), failed to exec
@@ -388,7 +416,7 @@ reactor::Task<Expected<void>> Container::start() {
     co_return fail(std::move(released).error());
   }
   state_.status = ContainerStatus::Running;
-  if (auto saved = save(); !saved) co_return saved;
+  if (auto saved = co_await save_async(); !saved) co_return saved;
   co_await run_logged_hooks(config_.hooks.poststart, "poststart");
   co_return Expected<void>{};
 }
@@ -401,10 +429,12 @@ reactor::Task<Expected<void>> Container::run(ProcessIo io) {
 
 // ---- after start ----------------------------------------------------------------------------
 
-void Container::record_exit(ExitRecord exit) {
+// The exit and its time go to state.json through the reactor; a container whose directory is
+// already gone (destroyed) has nothing left to record into.
+reactor::Task<void> Container::record_exit(ExitRecord exit) {
   state_.exit = exit;
   state_.status = ContainerStatus::Stopped;
-  if (::access(dir().c_str(), F_OK) == 0) (void)save();
+  if (::access(dir().c_str(), F_OK) == 0) (void)co_await save_async();
 }
 
 reactor::Task<Expected<ExitRecord>> Container::wait() {
@@ -447,7 +477,7 @@ reactor::Task<Expected<ExitRecord>> Container::wait() {
     exit.known = false;
   }
   exit.time_ns = now_ns();
-  record_exit(exit);
+  co_await record_exit(exit);
   co_return exit;
 }
 

@@ -133,14 +133,16 @@ class Container {
   reactor::Task<Expected<void>> send_sync(protocol::SyncType type);
   reactor::Task<Expected<void>> hooks_task(const std::vector<Hook>& hooks, const char* kind);
   reactor::Task<Expected<void>> hook_task(const Hook& hook, const char* kind);
+  reactor::Task<Expected<void>> await_created(std::chrono::steady_clock::time_point deadline);
   reactor::Task<Expected<void>> await_init_exec(std::chrono::steady_clock::time_point deadline);
   reactor::Task<void> cleanup_after_failure();
   reactor::Task<void> kill_and_reap();
   reactor::Task<void> run_logged_hooks(const std::vector<Hook>& hooks, const char* kind);
+  reactor::Task<Expected<void>> save_async();
   Expected<void> save();
   Expected<void> require_alive(const char* operation) const;
   bool init_alive() const;
-  void record_exit(ExitRecord exit);
+  reactor::Task<void> record_exit(ExitRecord exit);
   std::string dir() const { return store_.container_dir(state_.id); }
   std::string fifo_path() const { return dir() + "/" + kExecFifoName; }
   void close_pipe();

@@ -44,9 +44,9 @@ bool is_mount_point(const std::string& path) {
 
 std::string default_init_path(const std::string& executable) {
   std::error_code ec;
-  std::filesystem::path exe =
-      executable.empty() ? std::filesystem::read_symlink("/proc/self/exe", ec)
-                         : std::filesystem::path(executable);
+  std::filesystem::path exe = executable.empty()
+                                  ? std::filesystem::read_symlink("/proc/self/exe", ec)
+                                  : std::filesystem::path(executable);
   std::filesystem::path dir = exe.parent_path();
   // Installed side by side, or a build tree (apps/ or tests/ next to src/init/).
   for (const auto& candidate : {dir / "corral-init", dir.parent_path() / "src/init/corral-init",

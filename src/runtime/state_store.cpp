@@ -23,16 +23,29 @@ std::string temp_name() {
   return fmt::format(".{}.{}.{}.tmp", kStateFileName, ::getpid(), counter++);
 }
 
-// Runs an async store operation to completion on a private reactor (the blocking API).
-template <class T>
-T run_blocking(rx::Task<T> task) {
-  if (rx::Reactor::current() != nullptr) {
-    // A thread with a reactor must use the async API; blocking inside it would stall the loop.
-    std::fprintf(stderr, "corral: blocking StateStore call on a reactor thread\n");
-    std::abort();
+// The bytes of a state file become a ContainerState, or an error naming the file.
+Expected<ContainerState> parse_state_text(const std::string& text, const std::string& path) {
+  auto parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) {
+    return fail(
+        Error(ErrorCode::SystemError,
+              fmt::format("{}: corrupt or truncated state file ({} bytes are not valid JSON)", path,
+                          text.size()),
+              ErrorCause{0, "parse state", path}));
   }
-  rx::Reactor reactor(rx::ReactorOptions{.queue_depth = 8});
-  return reactor.block_on(std::move(task));
+  return ContainerState::from_json(parsed, path);
+}
+
+Error missing_state(const std::string& id, const std::string& path) {
+  return Error(ErrorCode::ContainerNotExists, fmt::format("container {} does not exist", id),
+               ErrorCause{ENOENT, "open", path});
+}
+
+Error oversized_state(const std::string& path) {
+  return Error(
+      ErrorCode::SystemError,
+      fmt::format("{}: larger than {} bytes: not a state file", path, StateStore::kMaxStateSize),
+      ErrorCause{0, "read", path});
 }
 
 // Closes a descriptor through the reactor on every path out of a coroutine.
@@ -52,12 +65,51 @@ std::string StateStore::state_path(const std::string& id) const {
   return container_dir(id) + "/" + kStateFileName;
 }
 
+// The blocking API runs the same steps as the async one with plain system calls: it serves
+// the CLI, which has no loop to keep responsive, and may be called from any thread.
 Expected<void> StateStore::save(const ContainerState& state) const {
-  return run_blocking(save_async(state));
+  const std::string dir = container_dir(state.id);
+  const std::string final_path = dir + "/" + kStateFileName;
+  const std::string temp_path = dir + "/" + temp_name();
+  const std::string text = state.to_json().dump();
+  int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return fail(Error::from_errno(errno, "create", temp_path));
+  ssize_t n = ::write(fd, text.data(), text.size());
+  int err = n < 0 ? errno : (n != static_cast<ssize_t>(text.size()) ? EIO : 0);
+  if (err == 0 && ::fsync(fd) < 0) err = errno;
+  if (::close(fd) < 0 && err == 0) err = errno;
+  if (err == 0 && ::rename(temp_path.c_str(), final_path.c_str()) < 0) err = errno;
+  if (err != 0) {
+    ::unlink(temp_path.c_str());
+    return fail(Error::from_errno(err, "write, fsync and rename to " + final_path, temp_path));
+  }
+  int dirfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0) return fail(Error::from_errno(errno, "open directory", dir));
+  err = ::fsync(dirfd) < 0 ? errno : 0;
+  ::close(dirfd);
+  if (err != 0) return fail(Error::from_errno(err, "fsync directory", dir));
+  return {};
 }
 
 Expected<ContainerState> StateStore::load(const std::string& id) const {
-  return run_blocking(load_async(id));
+  const std::string path = state_path(id);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return fail(missing_state(id, path));
+    return fail(Error::from_errno(errno, "open", path));
+  }
+  std::string text;
+  char chunk[16384];
+  ssize_t n;
+  while ((n = ::read(fd, chunk, sizeof chunk)) > 0) {
+    text.append(chunk, static_cast<std::size_t>(n));
+    if (text.size() > kMaxStateSize) break;
+  }
+  int err = n < 0 ? errno : 0;
+  ::close(fd);
+  if (err != 0) return fail(Error::from_errno(err, "read", path));
+  if (text.size() > kMaxStateSize) return fail(oversized_state(path));
+  return parse_state_text(text, path);
 }
 
 rx::Task<Expected<void>> StateStore::save_async(const ContainerState& state) const {
@@ -96,11 +148,7 @@ rx::Task<Expected<ContainerState>> StateStore::load_async(const std::string& id)
   const std::string path = state_path(id);
   auto fd = co_await rx::openat(AT_FDCWD, path.c_str(), O_RDONLY);
   if (!fd) {
-    if (fd.error().value() == ENOENT) {
-      co_return fail(Error(ErrorCode::ContainerNotExists,
-                           fmt::format("container {} does not exist", id),
-                           ErrorCause{ENOENT, "open", path}));
-    }
+    if (fd.error().value() == ENOENT) co_return fail(missing_state(id, path));
     co_return fail(Error::from_errno(fd.error().value(), "open", path));
   }
   std::string text;
@@ -115,22 +163,11 @@ rx::Task<Expected<ContainerState>> StateStore::load_async(const std::string& id)
     text.append(chunk, *n);
     if (text.size() > kMaxStateSize) {
       co_await close_quietly(*fd);
-      co_return fail(
-          Error(ErrorCode::SystemError,
-                fmt::format("{}: larger than {} bytes: not a state file", path, kMaxStateSize),
-                ErrorCause{0, "read", path}));
+      co_return fail(oversized_state(path));
     }
   }
   co_await close_quietly(*fd);
-  auto parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) {
-    co_return fail(
-        Error(ErrorCode::SystemError,
-              fmt::format("{}: corrupt or truncated state file ({} bytes are not valid JSON)", path,
-                          text.size()),
-              ErrorCause{0, "parse state", path}));
-  }
-  co_return ContainerState::from_json(parsed, path);
+  co_return parse_state_text(text, path);
 }
 
 }  // namespace corral

@@ -151,6 +151,8 @@ LaunchResult launch(const Config& config, const std::string& work_dir,
       case protocol::SyncType::ProcExecFailed:
         result.exec_failed = *message;
         break;
+      case protocol::SyncType::ProcCreated:  // setup done, the init waits on the exec fifo
+        break;
       default:
         result.launcher_error = "unexpected " + std::string(to_string(message->type));
     }

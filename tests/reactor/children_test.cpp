@@ -127,7 +127,9 @@ TEST_P(ChildrenTest, TenThousandChildrenAtOnce) {
   getrlimit(RLIMIT_NOFILE, &nofile);
   const bool pidfd_per_child =
       !reactor.features().native_waitid || reactor.backend_kind() == BackendKind::Epoll;
-  if (pidfd_per_child) ASSERT_GT(nofile.rlim_cur, kChildren + 100u) << "raise ulimit -n";
+  if (pidfd_per_child) {
+    ASSERT_GT(nofile.rlim_cur, kChildren + 100u) << "raise ulimit -n";
+  }
 
   // Every child blocks reading a pipe until all are started, so all 10,000 are alive at once;
   // closing the write end releases them, and each exits with its index modulo 250.
@@ -163,7 +165,9 @@ TEST_P(ChildrenTest, TenThousandChildrenAtOnce) {
   EXPECT_EQ(seen_status.size(), static_cast<std::size_t>(kChildren));
   EXPECT_EQ(seen_status, expected_status);
   EXPECT_LT(peak_fds, 20'000u);
-  if (!pidfd_per_child) EXPECT_LT(peak_fds, 100u) << "WAITID should need no descriptor per child";
+  if (!pidfd_per_child) {
+    EXPECT_LT(peak_fds, 100u) << "WAITID should need no descriptor per child";
+  }
 }
 
 CORRAL_ALL_BACKENDS(ChildrenTest);

@@ -20,8 +20,9 @@ Error pipe_error(std::string message, int errno_value = 0) {
                ErrorCause{errno_value, "init pipe", {}});
 }
 
-constexpr std::string_view kSyncNames[] = {"procReady", "procRun",    "procError",
-                                           "procHooks", "procResume", "procExecFailed"};
+constexpr std::string_view kSyncNames[] = {"procReady",  "procRun",    "procError",
+                                           "procHooks",  "procResume", "procExecFailed",
+                                           "procCreated"};
 
 // ---- Config <-> JSON ------------------------------------------------------------------------
 // Field names follow the OCI spec where it has one; derived fields use corral's own names.

@@ -29,12 +29,15 @@
 //      masked/readonly paths, readonly root, rlimits, oom_score_adj, signal reset.
 //   5. init -> parent: {"type":"procReady"}; parent -> init: {"type":"procRun"}.
 //   6. init: user, capabilities, cwd, seccomp, fd closing. If Bootstrap.execFifoPath is set
-//      (runc's create/start split), the init then blocks opening that fifo for writing (it was
-//      opened O_PATH before pivot_root and is reopened via /proc/self/fd, so the container needs
-//      /proc) and writes one byte "0": `start` is whoever opens the fifo for reading.
-//   7. init: execve. The init pipe is close-on-exec: the parent reading end-of-stream after
-//      procRun, with no procExecFailed before it, knows the exec happened (or the child died:
-//      reap it to tell).
+//      (runc's create/start split), the init then says {"type":"procCreated"} (every setup step
+//      is done: `create` can return, having seen any setup failure), blocks opening that fifo
+//      for writing (it was opened O_PATH before pivot_root and is reopened via /proc/self/fd, so
+//      the container needs /proc) and writes one byte "0": `start` is whoever opens the fifo
+//      for reading.
+//   7. init: finds the program (PATH search) and execs; only now, after start, can an exec
+//      failure happen, so `create` never fails for a missing binary. The init pipe is
+//      close-on-exec: the parent reading end-of-stream after procRun, with no procExecFailed before
+//      it, knows the exec happened (or the child died: reap it to tell).
 //   Setup failure at any step: init -> parent: {"type":"procError"} then one line holding
 //   Error::serialize() (its message names the step and the path), then the init exits 1.
 //   Exec failure (step 7): not a library error. init -> parent: {"type":"procExecFailed",
@@ -65,7 +68,15 @@ inline constexpr std::size_t kMaxMessageSize = 64 * 1024;
 inline constexpr const char* kInitPipeEnv = "_LIBCONTAINER_INITPIPE";
 inline constexpr const char* kInitTypeEnv = "_LIBCONTAINER_INITTYPE";
 
-enum class SyncType { ProcReady, ProcRun, ProcError, ProcHooks, ProcResume, ProcExecFailed };
+enum class SyncType {
+  ProcReady,
+  ProcRun,
+  ProcError,
+  ProcHooks,
+  ProcResume,
+  ProcExecFailed,
+  ProcCreated,
+};
 
 // "procReady", "procRun", ...; parse returns false for an unknown name.
 std::string_view to_string(SyncType type);
