@@ -88,7 +88,8 @@ TEST_F(FactoryTest, IdTable) {
   }
   std::string nul("a\0b", 3);
   for (std::string bad : {std::string(""), std::string("."), std::string(".."), std::string("../x"),
-                          std::string("a/b"), nul, std::string(256, 'x'), std::string("a b")}) {
+                          std::string("a/b"), nul, std::string(256, 'x'), std::string(1025, 'x'),
+                          std::string("a b"), std::string("a,b")}) {
     auto c = f.create_container(bad, rootfs_.config({"true"}));
     ASSERT_FALSE(c) << bad;
     EXPECT_EQ(c.error().code(), ErrorCode::InvalidIdFormat) << bad;
