@@ -135,8 +135,8 @@ struct UpdateOptions {
   std::optional<std::uint64_t> cpu_shares;
   std::optional<std::int64_t> cpu_quota;
   std::optional<std::uint64_t> cpu_period;
-  std::optional<std::string> cpuset_cpus;
-  std::optional<std::string> cpuset_mems;
+  std::string cpuset_cpus;  // empty: unchanged (runc ignores an empty value too)
+  std::string cpuset_mems;
   std::optional<std::int64_t> pids_limit;
 };
 

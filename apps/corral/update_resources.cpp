@@ -46,8 +46,8 @@ Resources apply_update_flags(Resources base, const UpdateOptions& o) {
   if (o.cpu_shares) cpu().shares = *o.cpu_shares;
   if (o.cpu_quota) cpu().quota = *o.cpu_quota;
   if (o.cpu_period) cpu().period = *o.cpu_period;
-  if (o.cpuset_cpus) cpu().cpus = *o.cpuset_cpus;
-  if (o.cpuset_mems) cpu().mems = *o.cpuset_mems;
+  if (!o.cpuset_cpus.empty()) cpu().cpus = o.cpuset_cpus;
+  if (!o.cpuset_mems.empty()) cpu().mems = o.cpuset_mems;
   if (o.pids_limit) base.pids = PidsResources{*o.pids_limit};
   return base;
 }
