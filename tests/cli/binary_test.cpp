@@ -1,0 +1,194 @@
+// The built corral binary, end to end: exit statuses, stdout, stderr and the --log file.
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/temp_dir.hpp"
+#include "runtime/spec/config_parser.hpp"
+#include "runtime/spec/default_spec.hpp"
+
+extern char** environ;
+
+namespace corral::cli {
+namespace {
+
+using ::testing::HasSubstr;
+
+const std::string kCorral = CORRAL_BINARY_DIR "/apps/corral/corral";
+
+struct Outcome {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs corral in `cwd` with stdout and stderr captured in files (no pipes to deadlock on).
+Outcome run_corral(const std::vector<std::string>& args, const std::string& cwd = "/") {
+  testing::TempDir capture;
+  const std::string out_path = capture.file("out");
+  const std::string err_path = capture.file("err");
+  std::vector<std::string> argv_storage{kCorral};
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& arg : argv_storage) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, kCorral.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  Outcome outcome;
+  if (rc != 0) {
+    ADD_FAILURE() << "cannot run " << kCorral << ": " << strerror(rc);
+    return outcome;
+  }
+  int wait_status = 0;
+  while (waitpid(pid, &wait_status, 0) < 0 && errno == EINTR) {
+  }
+  outcome.status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
+  outcome.out = capture.read("out");
+  outcome.err = capture.read("err");
+  return outcome;
+}
+
+std::string last_line(const std::string& text) {
+  std::istringstream in(text);
+  std::string line, last;
+  while (std::getline(in, line)) {
+    if (!line.empty()) last = line;
+  }
+  return last;
+}
+
+TEST(CorralBinary, SpecWritesAConfigThatParsesBack) {
+  testing::TempDir bundle;
+  Outcome spec = run_corral({"spec", "--bundle", bundle.path()});
+  ASSERT_EQ(spec.status, 0) << spec.err;
+  EXPECT_EQ(spec.err, "");
+  std::string text = bundle.read("config.json");
+  EXPECT_EQ(nlohmann::json::parse(text), default_spec(false));
+  auto config = parse_config(text, bundle.path());
+  ASSERT_TRUE(config) << config.error().what();
+  EXPECT_EQ(config->root.path, bundle.path() + "/rootfs");
+}
+
+TEST(CorralBinary, SpecDefaultsToTheCurrentDirectoryAndKnowsRootless) {
+  testing::TempDir bundle;
+  Outcome spec = run_corral({"spec", "--rootless"}, bundle.path());
+  ASSERT_EQ(spec.status, 0) << spec.err;
+  auto written = nlohmann::json::parse(bundle.read("config.json"));
+  EXPECT_EQ(written, default_spec(true));
+  EXPECT_TRUE(parse_config(written.dump(), bundle.path()));
+}
+
+TEST(CorralBinary, SpecRefusesToOverwrite) {
+  testing::TempDir bundle;
+  bundle.write("config.json", "mine");
+  Outcome spec = run_corral({"spec", "-b", bundle.path()});
+  EXPECT_EQ(spec.status, 1);
+  EXPECT_THAT(spec.err, HasSubstr("File config.json exists. Remove it first"));
+  EXPECT_EQ(bundle.read("config.json"), "mine");
+}
+
+TEST(CorralBinary, FailuresEndTheJsonLogWithAnError) {
+  testing::TempDir dir;
+  const std::string log = dir.file("log.json");
+  Outcome checkpoint = run_corral({"--log", log, "--log-format", "json", "checkpoint", "x"});
+  EXPECT_EQ(checkpoint.status, 1);
+  EXPECT_EQ(checkpoint.err, "corral: checkpoint is not supported\n");
+  auto entry = nlohmann::json::parse(last_line(dir.read("log.json")));
+  EXPECT_EQ(entry["level"], "error");
+  EXPECT_EQ(entry["msg"], "corral: checkpoint is not supported");
+  EXPECT_TRUE(entry.contains("time"));
+
+  // A usage error is logged too: containerd shows that message, not our stderr.
+  Outcome usage = run_corral({"--log", log, "--log-format=json", "kill", "c", "NOPE"});
+  EXPECT_EQ(usage.status, 1);
+  EXPECT_EQ(nlohmann::json::parse(last_line(dir.read("log.json")))["msg"],
+            "corral: kill: unknown signal \"NOPE\"");
+
+  Outcome systemd =
+      run_corral({"--systemd-cgroup", "--log", log, "--log-format", "json", "create", "c"});
+  EXPECT_EQ(systemd.status, 1);
+  EXPECT_THAT(nlohmann::json::parse(last_line(dir.read("log.json")))["msg"].get<std::string>(),
+              HasSubstr("systemd cgroup driver is not supported; use cgroupfs"));
+}
+
+TEST(CorralBinary, LifecycleCommandsSayTheyAreNotImplemented) {
+  testing::TempDir dir;
+  const std::string log = dir.file("log.txt");
+  Outcome create = run_corral({"--log", log, "create", "--bundle", dir.path(), "c1"});
+  EXPECT_EQ(create.status, 1);
+  EXPECT_EQ(create.err, "corral: create: not implemented yet\n");
+  EXPECT_THAT(dir.read("log.txt"),
+              HasSubstr("level=error msg=\"corral: create: not implemented yet\""));
+  EXPECT_EQ(run_corral({"list"}).status, 1);
+}
+
+TEST(CorralBinary, DebugAddsEntries) {
+  testing::TempDir dir;
+  const std::string log = dir.file("log.json");
+  ASSERT_EQ(run_corral({"--debug", "--log", log, "--log-format", "json", "features"}).status, 0);
+  auto entry = nlohmann::json::parse(last_line(dir.read("log.json")));
+  EXPECT_EQ(entry["level"], "debug");
+  ASSERT_EQ(run_corral({"--log", dir.file("quiet.json"), "features"}).status, 0);
+  EXPECT_FALSE(std::filesystem::file_size(dir.file("quiet.json")) > 0);
+}
+
+TEST(CorralBinary, UnknownCommandAndFlag) {
+  Outcome command = run_corral({"frobnicate"});
+  EXPECT_EQ(command.status, 1);
+  EXPECT_THAT(command.err, HasSubstr("corral: unknown command \"frobnicate\""));
+  EXPECT_EQ(command.out, "");
+  Outcome flag = run_corral({"list", "--frob"});
+  EXPECT_EQ(flag.status, 1);
+  EXPECT_THAT(flag.err, HasSubstr("list: flag provided but not defined: --frob"));
+  EXPECT_THAT(flag.err, HasSubstr("corral list --help"));
+}
+
+TEST(CorralBinary, FeaturesIsJson) {
+  Outcome features = run_corral({"features"});
+  ASSERT_EQ(features.status, 0) << features.err;
+  auto doc = nlohmann::json::parse(features.out);
+  EXPECT_EQ(doc["linux"]["cgroup"]["systemd"], false);
+  EXPECT_FALSE(doc["mountOptions"].empty());
+}
+
+TEST(CorralBinary, VersionAndHelp) {
+  Outcome version = run_corral({"--version"});
+  EXPECT_EQ(version.status, 0);
+  EXPECT_THAT(version.out, HasSubstr("corral version "));
+  EXPECT_THAT(version.out, HasSubstr("spec: 1.2.0"));
+  Outcome help = run_corral({"--help"});
+  EXPECT_EQ(help.status, 0);
+  EXPECT_THAT(help.out, HasSubstr("--systemd-cgroup"));
+  Outcome exec_help = run_corral({"exec", "--help"});
+  EXPECT_EQ(exec_help.status, 0);
+  EXPECT_THAT(exec_help.out, HasSubstr("--additional-gids, -g GID"));
+}
+
+TEST(CorralBinary, ExecChecksItsProcessFileBeforeAnythingElse) {
+  testing::TempDir dir;
+  std::string bad = dir.write("p.json", R"({"args":["sh"],"user":{"uid":-1}})");
+  Outcome exec = run_corral({"exec", "--process", bad, "c1"});
+  EXPECT_EQ(exec.status, 1);
+  EXPECT_THAT(exec.err, HasSubstr("exec --process " + bad));
+  EXPECT_THAT(exec.err, HasSubstr("process.user.uid"));
+}
+
+}  // namespace
+}  // namespace corral::cli
