@@ -23,6 +23,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -98,6 +99,15 @@ struct OpState : std::enable_shared_from_this<OpState> {
 
 enum class Delivery { Now, Posted };
 
+std::unique_ptr<asio::thread_pool> make_pool_blocking_signals() {
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  auto pool = std::make_unique<asio::thread_pool>(kPoolThreads);
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  return pool;
+}
+
 class EpollBackend final : public Backend {
  public:
   EpollBackend() {
@@ -131,7 +141,7 @@ class EpollBackend final : public Backend {
     while (!live_.empty()) {
       if (context_.run_one() == 0) break;
     }
-    pool_.join();
+    pool_->join();
     work_guard_.reset();
     context_.restart();
     context_.run();  // aborted timer and wait handlers, pool jobs' returned states
@@ -288,7 +298,7 @@ class EpollBackend final : public Backend {
     state.pool_phase.store(kQueued, std::memory_order_relaxed);
     // The worker gets a copy of the arguments: it never reads the Operation, which may be
     // delivered (and gone) while the job is still queued.
-    asio::post(pool_, [this, self = state.shared_from_this(), args = *state.op]() mutable {
+    asio::post(*pool_, [this, self = state.shared_from_this(), args = *state.op]() mutable {
       int expected = kQueued;
       if (!self->pool_phase.compare_exchange_strong(expected, kRunning)) {
         // Cancelled before it ran; the state goes back so it is destroyed on the owner thread.
@@ -415,7 +425,9 @@ class EpollBackend final : public Backend {
       asio::make_work_guard(context_);
   std::unordered_map<int, std::unique_ptr<FdRegistration>> registrations_;
   std::unordered_map<Operation*, std::shared_ptr<OpState>> live_;
-  asio::thread_pool pool_{kPoolThreads};
+  // The pool's threads start with every signal blocked, so a process-directed signal meant for
+  // the owner's SignalSet (signalfd) is never delivered to one of them instead.
+  std::unique_ptr<asio::thread_pool> pool_ = make_pool_blocking_signals();
   int probe_epoll_fd_ = -1;
   int completed_ = 0;
   bool woken_ = false;

@@ -111,7 +111,7 @@ TEST_P(ChildrenTest, OnlyStdioReachesTheChild) {
 TEST_P(ChildrenTest, SignalSetDeliversThroughTheRing) {
   SignalSet signals({SIGUSR1});
   auto body = [&]() -> Task<Result<int>> {
-    ::kill(::getpid(), SIGUSR1);
+    ::kill(::getpid(), SIGUSR1);  // process-directed: no thread of ours may take it instead
     co_return co_await signals.next();
   };
   auto signo = reactor.block_on(body());
