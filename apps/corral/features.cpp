@@ -1,4 +1,5 @@
 #include "apps/corral/features.hpp"
+#include "runtime/spec/capabilities.hpp"
 
 #include "apps/corral/version.hpp"
 #include "runtime/spec/config.hpp"
@@ -20,69 +21,7 @@ const std::vector<std::string_view> kMountOptions{
     "slave",   "strictatime", "suid",          "symfollow", "sync",        "unbindable",
 };
 
-// The kernel's capabilities 0..40 (runtime/spec/capabilities.cpp has no name-by-number lookup);
-// the tests check each against capability_number() and the count against last_known_capability().
-const std::vector<std::string_view> kCapabilities{
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-};
-
-// libseccomp 2.5's architectures, as config_names.cpp accepts them (checked by the tests).
-const std::vector<std::string_view> kSeccompArchitectures{
-    "SCMP_ARCH_X86",     "SCMP_ARCH_X86_64",   "SCMP_ARCH_X32",         "SCMP_ARCH_ARM",
-    "SCMP_ARCH_AARCH64", "SCMP_ARCH_MIPS",     "SCMP_ARCH_MIPS64",      "SCMP_ARCH_MIPS64N32",
-    "SCMP_ARCH_MIPSEL",  "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
-    "SCMP_ARCH_PPC64",   "SCMP_ARCH_PPC64LE",  "SCMP_ARCH_S390",        "SCMP_ARCH_S390X",
-    "SCMP_ARCH_PARISC",  "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64",     "SCMP_ARCH_LOONGARCH64",
-    "SCMP_ARCH_M68K",    "SCMP_ARCH_SH",       "SCMP_ARCH_SHEB",
-};
-
-const std::vector<std::string_view> kSeccompFlags{
-    "SECCOMP_FILTER_FLAG_TSYNC",       "SECCOMP_FILTER_FLAG_LOG",
-    "SECCOMP_FILTER_FLAG_SPEC_ALLOW",  "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
-    "SECCOMP_FILTER_FLAG_TSYNC_ESRCH",
-};
-
-nlohmann::ordered_json names(const std::vector<std::string_view>& list) {
+nlohmann::ordered_json names(std::span<const std::string_view> list) {
   auto out = nlohmann::ordered_json::array();
   for (std::string_view name : list) out.push_back(name);
   return out;
@@ -93,11 +32,11 @@ nlohmann::ordered_json names(const std::vector<std::string_view>& list) {
 const std::vector<std::string_view>& supported_mount_options() {
   return kMountOptions;
 }
-const std::vector<std::string_view>& supported_capabilities() {
-  return kCapabilities;
+std::span<const std::string_view> supported_capabilities() {
+  return capability_names();
 }
-const std::vector<std::string_view>& supported_seccomp_architectures() {
-  return kSeccompArchitectures;
+std::span<const std::string_view> supported_seccomp_architectures() {
+  return known_seccomp_architectures();
 }
 
 nlohmann::ordered_json features_document() {
@@ -125,7 +64,7 @@ nlohmann::ordered_json features_document() {
       {"linux",
        {
            {"namespaces", namespaces},
-           {"capabilities", names(kCapabilities)},
+           {"capabilities", names(capability_names())},
            {"cgroup",
             {{"v1", true},
              {"v2", true},
@@ -136,9 +75,9 @@ nlohmann::ordered_json features_document() {
             {{"enabled", true},
              {"actions", actions},
              {"operators", operators},
-             {"archs", names(kSeccompArchitectures)},
-             {"knownFlags", names(kSeccompFlags)},
-             {"supportedFlags", names(kSeccompFlags)}}},
+             {"archs", names(known_seccomp_architectures())},
+             {"knownFlags", names(known_seccomp_flags())},
+             {"supportedFlags", names(known_seccomp_flags())}}},
            {"apparmor", {{"enabled", false}}},
            {"selinux", {{"enabled", false}}},
            {"intelRdt", {{"enabled", false}}},

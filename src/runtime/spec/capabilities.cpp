@@ -63,4 +63,8 @@ int last_known_capability() {
   return static_cast<int>(kCapabilityNames.size()) - 1;
 }
 
+std::span<const std::string_view> capability_names() {
+  return kCapabilityNames;
+}
+
 }  // namespace corral

@@ -2,6 +2,7 @@
 // The Linux capability names corral knows (all of linux 6.x, CAP_CHOWN = 0 ...
 // CAP_CHECKPOINT_RESTORE = 40), as a static table so that corral_spec needs no libcap.
 #include <optional>
+#include <span>
 #include <string_view>
 
 namespace corral {
@@ -10,5 +11,7 @@ namespace corral {
 std::optional<int> capability_number(std::string_view name);
 // The highest capability number in the table.
 int last_known_capability();
+// Every name, indexed by capability number (what `corral features` advertises).
+std::span<const std::string_view> capability_names();
 
 }  // namespace corral

@@ -134,4 +134,11 @@ bool is_known_seccomp_flag(std::string_view name) {
   return false;
 }
 
+std::span<const std::string_view> known_seccomp_architectures() {
+  return kArchitectures;
+}
+std::span<const std::string_view> known_seccomp_flags() {
+  return kSeccompFlags;
+}
+
 }  // namespace corral

@@ -2,6 +2,7 @@
 // The spec's names for the enumerations of config.hpp ("network", "SCMP_ACT_ERRNO",
 // "SCMP_CMP_EQ"), both ways, for the parser and for messages.
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "runtime/spec/config.hpp"
@@ -24,5 +25,8 @@ std::optional<int> parse_rlimit_name(std::string_view name);
 bool is_known_seccomp_architecture(std::string_view name);
 // Whether the name is a seccomp filter flag corral can pass on ("SECCOMP_FILTER_FLAG_LOG").
 bool is_known_seccomp_flag(std::string_view name);
+// The lists behind the two checks above (what `corral features` advertises).
+std::span<const std::string_view> known_seccomp_architectures();
+std::span<const std::string_view> known_seccomp_flags();
 
 }  // namespace corral
