@@ -128,15 +128,21 @@ TEST(CorralBinary, FailuresEndTheJsonLogWithAnError) {
               HasSubstr("systemd cgroup driver is not supported; use cgroupfs"));
 }
 
-TEST(CorralBinary, LifecycleCommandsSayTheyAreNotImplemented) {
+TEST(CorralBinary, LifecycleFailuresGoToStderrAndTheLog) {
   testing::TempDir dir;
   const std::string log = dir.file("log.txt");
-  Outcome create = run_corral({"--log", log, "create", "--bundle", dir.path(), "c1"});
+  const std::string root = dir.file("root");
+  Outcome create =
+      run_corral({"--root", root, "--log", log, "create", "--bundle", dir.path(), "c1"});
   EXPECT_EQ(create.status, 1);
-  EXPECT_EQ(create.err, "corral: create: not implemented yet\n");
-  EXPECT_THAT(dir.read("log.txt"),
-              HasSubstr("level=error msg=\"corral: create: not implemented yet\""));
-  EXPECT_EQ(run_corral({"list"}).status, 1);
+  const std::string message = "corral: create container c1: config.json: cannot open " +
+                              dir.path() + "/config.json: No such file or directory";
+  EXPECT_EQ(create.err, message + "\n");
+  EXPECT_THAT(dir.read("log.txt"), HasSubstr("level=error msg=\"" + message + "\""));
+  // Commands not wired to the library yet say so.
+  Outcome events = run_corral({"--root", root, "events", "c1"});
+  EXPECT_EQ(events.status, 1);
+  EXPECT_EQ(events.err, "corral: events: not implemented yet\n");
 }
 
 TEST(CorralBinary, DebugAddsEntries) {
