@@ -1,4 +1,5 @@
 #include "runtime/container.hpp"
+#include "runtime/default_devices.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -245,7 +246,13 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
   } else {
     manager_ = std::move(*manager);
     step = manager_->create();
-    if (step && config_.linux_spec.resources) step = manager_->apply(*config_.linux_spec.resources);
+    // Device rules matter only when the config restricts devices; then the defaults go with them.
+    if (step && config_.linux_spec.resources) {
+      Resources resources = *config_.linux_spec.resources;
+      if (!resources.devices.empty())
+        resources = with_default_device_rules(std::move(resources), config_.linux_spec.devices);
+      step = manager_->apply(resources);
+    }
   }
   if (!step) {
     auto e = std::move(step).error().with_context(context);

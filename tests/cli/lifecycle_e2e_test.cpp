@@ -59,10 +59,8 @@ class LifecycleTest : public ::testing::Test {
     nlohmann::json spec = default_spec(false);
     spec["process"]["args"] = args;
     spec["process"]["terminal"] = false;
-    // KNOWN GAP (runtime, not CLI): the default spec's deny-all device rule is applied to the
-    // devices cgroup without runc's implicit allow-list of the default nodes, so the init cannot
-    // mknod /dev/null. Until the cgroup layer adds them, the test bundle drops that rule.
-    spec["linux"].erase("resources");
+    // `corral spec`'s own config as it is: its deny-all device rule must still leave the
+    // default nodes (/dev/null, ...) usable, as runc's implicit allow-list does.
     corral::testing::write_file(rootfs_.work_dir() + "/config.json", spec.dump(2));
     return rootfs_.work_dir();
   }
@@ -155,6 +153,23 @@ TEST_F(LifecycleTest, RunReturnsTheContainersExitStatus) {
 
   // Without --keep, a foreground run deletes the container after it exits.
   for (const std::string& id : ids_) EXPECT_FALSE(state_dir_exists(id)) << id;
+}
+
+// The default config denies all devices in the devices cgroup, yet the default nodes work, and
+// the rule itself holds for any other device (here a /dev/fuse node made by hand, which needs no capability to open: mknod itself is allowed).
+TEST_F(LifecycleTest, DefaultDevicesWorkUnderTheDenyAllRule) {
+  Outcome ok = corral({"run", "--bundle",
+                       bundle({"sh", "-c",
+                               "echo x > /dev/null && head -c 4 /dev/zero | wc -c && "
+                               "head -c 4 /dev/urandom | wc -c"}),
+                       make_id("devices")});
+  EXPECT_EQ(ok.status, 0) << ok.err;
+  EXPECT_EQ(ok.out, "4\n4\n");
+  Outcome denied = corral({"run", "--bundle",
+                           bundle({"sh", "-c", "mknod /dev/fuse2 c 10 229 && exec 3< /dev/fuse2 && echo opened"}),
+                           make_id("denied")});
+  EXPECT_NE(denied.status, 0);
+  EXPECT_THAT(denied.err, HasSubstr("not permitted"));
 }
 
 TEST_F(LifecycleTest, CreateThenStartInSeparateInvocations) {
