@@ -156,7 +156,8 @@ TEST_F(LifecycleTest, RunReturnsTheContainersExitStatus) {
 }
 
 // The default config denies all devices in the devices cgroup, yet the default nodes work, and
-// the rule itself holds for any other device (here a /dev/fuse node made by hand, which needs no capability to open: mknod itself is allowed).
+// the rule itself holds for any other device (here a /dev/fuse node made by hand, which needs no
+// capability to open: mknod itself is allowed).
 TEST_F(LifecycleTest, DefaultDevicesWorkUnderTheDenyAllRule) {
   Outcome ok = corral({"run", "--bundle",
                        bundle({"sh", "-c",
@@ -165,9 +166,10 @@ TEST_F(LifecycleTest, DefaultDevicesWorkUnderTheDenyAllRule) {
                        make_id("devices")});
   EXPECT_EQ(ok.status, 0) << ok.err;
   EXPECT_EQ(ok.out, "4\n4\n");
-  Outcome denied = corral({"run", "--bundle",
-                           bundle({"sh", "-c", "mknod /dev/fuse2 c 10 229 && exec 3< /dev/fuse2 && echo opened"}),
-                           make_id("denied")});
+  Outcome denied = corral(
+      {"run", "--bundle",
+       bundle({"sh", "-c", "mknod /dev/fuse2 c 10 229 && exec 3< /dev/fuse2 && echo opened"}),
+       make_id("denied")});
   EXPECT_NE(denied.status, 0);
   EXPECT_THAT(denied.err, HasSubstr("not permitted"));
 }

@@ -122,7 +122,9 @@ TEST_P(ChildrenTest, SignalSetDeliversThroughTheRing) {
 // 10,000 children alive at once, each waited on from this one thread, while the process stays
 // under this machine's 20,000-descriptor hard limit.
 TEST_P(ChildrenTest, TenThousandChildrenAtOnce) {
-  constexpr int kChildren = 10'000;
+  // The full 10,000 on io_uring; the epoll fallback, which holds a pidfd and an epoll
+  // registration per child, is checked at 2,000 to keep CI's time in bounds.
+  const int kChildren = GetParam() == BackendKind::IoUring ? 10'000 : 2'000;
   rlimit nofile{};
   getrlimit(RLIMIT_NOFILE, &nofile);
   const bool pidfd_per_child =
