@@ -137,36 +137,39 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnOptions& options) {
   return child;
 }
 
+Task<Result<ChildExit>> wait_for_child_exit(pid_t pid, int pidfd) {
+  if (Reactor::require_current().features().native_waitid) {
+    co_return pidfd >= 0 ? co_await reactor::waitid(P_PIDFD, static_cast<id_t>(pidfd))
+                         : co_await reactor::waitid(P_PID, static_cast<id_t>(pid));
+  }
+  // No WAITID on the ring: readiness of the pidfd, then a non-blocking waitid.
+  int fd = pidfd;
+  if (fd < 0) fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) co_return fail(errno_code(errno));
+  Result<ChildExit> exit = fail(errno_code(ECHILD));
+  for (;;) {
+    auto ready = co_await reactor::poll(fd, POLLIN);
+    if (!ready) {
+      exit = fail(ready.error());
+      break;
+    }
+    siginfo_t info{};
+    if (::waitid(P_PIDFD, static_cast<id_t>(fd), &info, WEXITED | WNOHANG) < 0) {
+      exit = fail(errno_code(errno));
+      break;
+    }
+    if (info.si_pid != 0) {
+      exit = ChildExit{info.si_pid, info.si_code, info.si_status};
+      break;
+    }
+  }
+  if (fd != pidfd) ::close(fd);
+  co_return exit;
+}
+
 Task<Result<ChildExit>> ChildProcess::wait() {
   if (reaped_) co_return fail(errno_code(ECHILD));
-  Reactor& reactor = Reactor::require_current();
-  Result<ChildExit> exit = fail(errno_code(ECHILD));
-  if (reactor.features().native_waitid) {
-    exit = pidfd_ >= 0 ? co_await reactor::waitid(P_PIDFD, static_cast<id_t>(pidfd_))
-                       : co_await reactor::waitid(P_PID, static_cast<id_t>(pid_));
-  } else {
-    // No WAITID on the ring: readiness of the pidfd, then a non-blocking waitid.
-    int fd = pidfd_;
-    if (fd < 0) fd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
-    if (fd < 0) co_return fail(errno_code(errno));
-    for (;;) {
-      auto ready = co_await reactor::poll(fd, POLLIN);
-      if (!ready) {
-        exit = fail(ready.error());
-        break;
-      }
-      siginfo_t info{};
-      if (::waitid(P_PIDFD, static_cast<id_t>(fd), &info, WEXITED | WNOHANG) < 0) {
-        exit = fail(errno_code(errno));
-        break;
-      }
-      if (info.si_pid != 0) {
-        exit = ChildExit{info.si_pid, info.si_code, info.si_status};
-        break;
-      }
-    }
-    if (fd != pidfd_) ::close(fd);
-  }
+  auto exit = co_await wait_for_child_exit(pid_, pidfd_);
   if (exit) reaped_ = true;
   co_return exit;
 }

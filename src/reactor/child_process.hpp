@@ -28,6 +28,10 @@ struct SpawnOptions {
   bool keep_pidfd = true;
 };
 
+// Waits for the exit of our own child `pid` and reaps it; `pidfd` may be -1 (the ring's WAITID
+// needs none; the fallback opens one for the wait).
+Task<Result<ChildExit>> wait_for_child_exit(pid_t pid, int pidfd);
+
 class ChildProcess {
  public:
   ChildProcess() = default;

@@ -1,4 +1,5 @@
 #include "runtime/container.hpp"
+#include "reactor/child_process.hpp"
 #include "runtime/default_devices.hpp"
 
 #include <fcntl.h>
@@ -451,27 +452,7 @@ reactor::Task<Expected<ExitRecord>> Container::wait() {
                          "wait for container " + state_.id + ": no init to wait for"));
   ExitRecord exit;
   if (our_child_) {
-    Result<reactor::ChildExit> child = fail(errno_code(ECHILD));
-    if (reactor::Reactor::require_current().features().native_waitid) {
-      child = co_await reactor::waitid(P_PIDFD, static_cast<id_t>(pidfd_));
-    } else {
-      for (;;) {
-        auto ready = co_await reactor::poll(pidfd_, POLLIN);
-        if (!ready) {
-          child = fail(ready.error());
-          break;
-        }
-        siginfo_t info{};
-        if (::waitid(P_PIDFD, static_cast<id_t>(pidfd_), &info, WEXITED | WNOHANG) < 0) {
-          child = fail(errno_code(errno));
-          break;
-        }
-        if (info.si_pid != 0) {
-          child = reactor::ChildExit{info.si_pid, info.si_code, info.si_status};
-          break;
-        }
-      }
-    }
+    auto child = co_await reactor::wait_for_child_exit(state_.init_pid, pidfd_);
     if (!child)
       co_return fail(Error::from_errno(child.error().value(), "wait for container " + state_.id));
     reaped_ = true;
