@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/spec/config_names.hpp"
+
 namespace corral::protocol {
 
 using nlohmann::json;
@@ -27,33 +29,9 @@ constexpr std::string_view kSyncNames[] = {"procReady",  "procRun",    "procErro
 // ---- Config <-> JSON ------------------------------------------------------------------------
 // Field names follow the OCI spec where it has one; derived fields use corral's own names.
 
-const char* namespace_name(NamespaceType t) {
-  switch (t) {
-    case NamespaceType::Pid:
-      return "pid";
-    case NamespaceType::Network:
-      return "network";
-    case NamespaceType::Mount:
-      return "mount";
-    case NamespaceType::Ipc:
-      return "ipc";
-    case NamespaceType::Uts:
-      return "uts";
-    case NamespaceType::User:
-      return "user";
-    case NamespaceType::Cgroup:
-      return "cgroup";
-    case NamespaceType::Time:
-      return "time";
-  }
-  return "?";
-}
-
+// The spec's own names ("network", "mount"), shared with the config parser.
 NamespaceType parse_namespace(const std::string& name) {
-  for (int i = 0; i <= static_cast<int>(NamespaceType::Time); ++i) {
-    auto t = static_cast<NamespaceType>(i);
-    if (name == namespace_name(t)) return t;
-  }
+  if (auto type = parse_namespace_type(name)) return *type;
   throw std::invalid_argument("unknown namespace type \"" + name + "\"");
 }
 
@@ -308,7 +286,7 @@ json config_to_json(const Config& c) {
   const Linux& l = c.linux_spec;
   json namespaces = json::array();
   for (const auto& ns : l.namespaces)
-    namespaces.push_back({{"type", namespace_name(ns.type)}, {"path", ns.path}});
+    namespaces.push_back({{"type", std::string(to_string(ns.type))}, {"path", ns.path}});
   json devices = json::array();
   for (const auto& d : l.devices) devices.push_back(device_to_json(d));
   json linux_json = {{"namespaces", namespaces},
