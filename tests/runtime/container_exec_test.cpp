@@ -175,6 +175,26 @@ TEST_F(ContainerExecTest, ProcessGetsRlimitsNoNewPrivsAndOnlyStdio) {
   EXPECT_THAT(plain.out, Not(HasSubstr("77\n99\n")));
 }
 
+// What `corral exec` does: another process loads the container from state.json and execs.
+TEST_F(ContainerExecTest, LoadedContainerExecsWithTheProcessSettings) {
+  ASSERT_NO_FATAL_FAILURE(start(sleeper()));
+  auto loaded = factory_->load("exec-target");
+  ASSERT_TRUE(loaded) << loaded.error().what();
+  Process p = process({"sh", "-c",
+                       "grep CapBnd /proc/self/status; "
+                       "[ \"$(cat /proc/self/cgroup)\" = \"$(cat /proc/1/cgroup)\" ] && "
+                       "echo same-cgroup"});
+  Capabilities caps;
+  caps.bounding = {"CAP_KILL"};
+  p.capabilities = caps;
+  std::swap(container_, *loaded);  // exec through the loaded object
+  auto r = exec(p);
+  std::swap(container_, *loaded);
+  ASSERT_FALSE(r.error) << r.error->what();
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "CapBnd:\t0000000000000020\nsame-cgroup\n");
+}
+
 class ExecSeccompTest : public ContainerExecTest, public ::testing::WithParamInterface<bool> {};
 
 TEST_P(ExecSeccompTest, ContainersFilterDeniesMkdirInTheExecdProcess) {
