@@ -197,6 +197,10 @@ Expected<void> check_supported(const protocol::Bootstrap& bootstrap) {
 }  // namespace
 
 int start_initialization() {
+  // Until it execs the container's program the init holds host resources (the init pipe, the
+  // runtime's stdio, in the exec case fds from the host): no process of the container may
+  // ptrace it or open its /proc files meanwhile. execve makes the program dumpable again.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   const char* pipe_env = std::getenv(protocol::kInitPipeEnv);
   const char* type_env = std::getenv(protocol::kInitTypeEnv);
   char* end = nullptr;

@@ -20,6 +20,7 @@
 #include "runtime/hooks.hpp"
 #include "runtime/init_launch.hpp"
 #include "runtime/proc_stat.hpp"
+#include "runtime/protected_binary.hpp"
 
 namespace corral {
 
@@ -272,6 +273,15 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
   int flags = ::fcntl(sockets[1], F_GETFL);
   ::fcntl(sockets[1], F_SETFL, flags & ~O_NONBLOCK);
   spawn.program = settings_.init_path;
+  // Never by path: a container must not be able to write the init through /proc/PID/exe.
+  auto init_binary = protected_init_binary(settings_.init_path);
+  if (!init_binary) {
+    ::close(sockets[1]);
+    auto e = std::move(init_binary).error().with_context(context);
+    co_await cleanup_after_failure();
+    co_return fail(std::move(e));
+  }
+  spawn.program_fd = init_binary->fd;
   spawn.argv = settings_.init_argv;
   spawn.env = {std::string(protocol::kInitPipeEnv) + "=3",
                std::string(protocol::kInitTypeEnv) + "=standard"};

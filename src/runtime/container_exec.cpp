@@ -1,22 +1,29 @@
-// Container::exec: a further process in a running container.
+// Container::exec: a further process in a running container, with every process setting of
+// the container's init (capabilities, rlimits, no_new_privs, seccomp, user, groups, umask,
+// cwd, env).
 //
-// corral-init is dynamically linked, so it cannot be exec'd once the child has joined the
-// container's mount namespace (its ELF loader is not in the container's rootfs). The child
-// therefore does the setns init's work itself, before execve, with system calls only: it joins
-// the init's namespaces through its pidfd (setns(pidfd, flags), one atomic call), waits until
-// the parent has put it in the container's cgroup, sets its groups, gid, uid and cwd, and execs
-// with a PATH search prepared by the parent. Capabilities, rlimits, seccomp and no_new_privs of
-// the exec'd process are not applied on this path (see the report).
+// The child joins the container: its PID namespace by birth (the parent's thread enters it for
+// the clone, as setns on a PID namespace affects only children), every other namespace of the
+// init with one setns(pidfd, flags); the parent then places it in the container's cgroup, and
+// only then does it execveat the init binary, so that all the init's memory is the container's.
+// The init binary is static (it runs in the container's mount namespace, where none of our
+// libraries are) and is exec'd from the runtime's read-only detached mount of it
+// (runtime/protected_binary.hpp), never by path. As "setns" init it reads the bootstrap (the
+// container's config with this process) from the init pipe, applies the same settings code as
+// the standard init and execs the program; a setup failure comes back as a serialized Error
+// alone, an exec failure as procExecFailed followed by exit 127/126.
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <csignal>
 #include <cstring>
 
@@ -25,17 +32,23 @@
 #include "reactor/signals.hpp"
 #include "runtime/container.hpp"
 #include "runtime/init_launch.hpp"
+#include "runtime/protected_binary.hpp"
 
 namespace corral {
 
 namespace {
 
-constexpr int kFirstSafeFd = 64;
+using Clock = std::chrono::steady_clock;
 
-struct Report {
-  int stage = 0;  // 0: setup (setns, ids, cwd) failed; 1: execve failed
+constexpr int kFirstSafeFd = 64;  // sources are moved up here so dup2 onto 0..5 never clobbers
+
+// What the child says on the report pipe when it fails before the init runs.
+struct ChildFailure {
+  int stage = 0;  // kJoinFailed or kExecInitFailed
   int err = 0;
 };
+constexpr int kJoinFailed = 1;      // setns, stdio
+constexpr int kExecInitFailed = 2;  // execveat of the init
 
 std::vector<char*> c_strings(const std::vector<std::string>& strings) {
   std::vector<char*> out;
@@ -44,33 +57,97 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
   return out;
 }
 
-// Every file execve should try, in order, as a shell's PATH search would.
-std::vector<std::string> exec_candidates(const std::string& args0,
-                                         const std::vector<std::string>& env) {
-  if (args0.find('/') != std::string::npos) return {args0};
-  std::string path_var;
-  for (const auto& e : env)
-    if (e.rfind("PATH=", 0) == 0) path_var = e.substr(5);
-  std::vector<std::string> out;
-  std::size_t pos = 0;
-  while (!path_var.empty() && pos <= path_var.size()) {
-    std::size_t end = path_var.find(':', pos);
-    if (end == std::string::npos) end = path_var.size();
-    std::string dir = path_var.substr(pos, end - pos);
-    out.push_back((dir.empty() ? "." : dir) + "/" + args0);
-    pos = end + 1;
+[[noreturn]] void report_and_exit(int report_fd, int stage, int err) {
+  ChildFailure failure{stage, err};
+  [[maybe_unused]] ssize_t n = ::write(report_fd, &failure, sizeof failure);
+  ::_exit(120);
+}
+
+// Descriptors the exec owns until it returns.
+struct OwnedFds {
+  std::vector<int> fds;
+  ~OwnedFds() {
+    for (int fd : fds)
+      if (fd >= 0) ::close(fd);
   }
-  return out;
+  int add(int fd) {
+    fds.push_back(fd);
+    return fd;
+  }
+  void close(int& fd) {
+    for (int& owned : fds)
+      if (owned == fd) owned = -1;
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+};
+
+Error exec_error(const std::string& context, const std::string& what, ErrorCause cause = {}) {
+  return Error(ErrorCode::SystemError, context + ": " + what, std::move(cause));
 }
 
-void write_str(int fd, const char* text) {
-  [[maybe_unused]] ssize_t n = ::write(fd, text, std::strlen(text));
+// One frame from the setns init, or nullopt at end of stream; bounded by the deadline.
+reactor::Task<Expected<std::optional<std::string>>> next_init_frame(int fd,
+                                                                    protocol::FrameReader& reader,
+                                                                    Clock::time_point deadline,
+                                                                    const std::string& context) {
+  for (;;) {
+    auto frame = reader.next();
+    if (!frame) co_return fail(std::move(frame).error().with_context(context + ": init pipe"));
+    if (*frame || reader.at_eof()) co_return std::move(*frame);
+    char buffer[4096];
+    auto remaining = deadline - Clock::now();
+    auto n = co_await reactor::recv(fd, buffer, sizeof buffer).with_timeout(remaining);
+    if (!n) {
+      if (n.error().value() == ETIME)
+        co_return fail(exec_error(context, "the init did not answer in time",
+                                  ErrorCause{ETIMEDOUT, "read init pipe", {}}));
+      if (n.error().value() == ECONNRESET) {
+        reader.feed_eof();
+        continue;
+      }
+      co_return fail(Error::from_errno(n.error().value(), context + ": read init pipe"));
+    }
+    if (*n == 0)
+      reader.feed_eof();
+    else
+      reader.feed(std::string_view(buffer, *n));
+  }
 }
 
-[[noreturn]] void report_and_exit(int report_fd, int stage, int err, int code) {
-  Report r{stage, err};
-  [[maybe_unused]] ssize_t n = ::write(report_fd, &r, sizeof r);
-  ::_exit(code);
+reactor::Task<Expected<void>> send_all(int fd, std::string line, std::string context) {
+  std::size_t sent = 0;
+  while (sent < line.size()) {
+    auto n = co_await reactor::send(fd, line.data() + sent, line.size() - sent);
+    if (!n) co_return fail(Error::from_errno(n.error().value(), context + ": write init pipe"));
+    sent += *n;
+  }
+  co_return Expected<void>{};
+}
+
+// The child's failure before the init ran, or nothing once the init was exec'd (the report
+// pipe is close-on-exec, so exec is end of stream).
+reactor::Task<Expected<std::optional<ChildFailure>>> read_child_failure(int fd,
+                                                                        Clock::time_point deadline,
+                                                                        std::string context) {
+  char raw[sizeof(ChildFailure)];
+  std::size_t got = 0;
+  while (got < sizeof raw) {
+    auto n = co_await reactor::read(fd, raw + got, sizeof raw - got)
+                 .with_timeout(deadline - Clock::now());
+    if (!n) {
+      if (n.error().value() == ETIME)
+        co_return fail(exec_error(context, "the child did not start the init in time",
+                                  ErrorCause{ETIMEDOUT, "read report pipe", {}}));
+      co_return fail(Error::from_errno(n.error().value(), context + ": read report pipe"));
+    }
+    if (*n == 0) break;
+    got += *n;
+  }
+  if (got < sizeof raw) co_return std::optional<ChildFailure>{};
+  ChildFailure failure;
+  std::memcpy(&failure, raw, sizeof failure);
+  co_return failure;
 }
 
 }  // namespace
@@ -129,42 +206,55 @@ reactor::Task<Expected<std::unique_ptr<ExecProcess>>> Container::exec(Process pr
   if (auto alive = require_alive("exec in"); !alive) co_return fail(std::move(alive).error());
   if (process.args.empty())
     co_return fail(Error(ErrorCode::ConfigInvalid, context + ": process.args is empty"));
+  if (process.terminal)
+    co_return fail(Error(ErrorCode::Unsupported,
+                         context + ": process.terminal is not supported for exec yet"));
+  auto init_binary = protected_init_binary(settings_.init_path);
+  if (!init_binary) co_return fail(std::move(init_binary).error().with_context(context));
 
+  // The PID namespace is joined by birth (below); every other one with one setns on the pidfd.
   unsigned ns_flags = 0;
   for (const auto& ns : config_.linux_spec.namespaces)
-    if (ns.type != NamespaceType::Pid && ns.type != NamespaceType::User)
-      ns_flags |= static_cast<unsigned>(clone_flag(ns.type));
+    if (ns.type != NamespaceType::Pid) ns_flags |= static_cast<unsigned>(clone_flag(ns.type));
 
-  int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  OwnedFds owned;
+  int null_fd = owned.add(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  if (null_fd < 0) co_return fail(Error::from_errno(errno, context + ": open", "/dev/null"));
   int stdio[3];
-  for (int i = 0; i < 3; ++i)
-    stdio[i] = ::fcntl(io.stdin_fd >= 0 && i == 0    ? io.stdin_fd
-                       : i == 1 && io.stdout_fd >= 0 ? io.stdout_fd
-                       : i == 2 && io.stderr_fd >= 0 ? io.stderr_fd
-                                                     : null_fd,
-                       F_DUPFD_CLOEXEC, kFirstSafeFd);
-  ::close(null_fd);
-  int go[2], report[2];
-  ::pipe2(go, O_CLOEXEC);
-  ::pipe2(report, O_CLOEXEC);
-  auto close_all = [&] {
-    for (int fd : {stdio[0], stdio[1], stdio[2], go[0], go[1], report[0], report[1]})
-      if (fd >= 0) ::close(fd);
-  };
+  const int given[3] = {io.stdin_fd, io.stdout_fd, io.stderr_fd};
+  for (int i = 0; i < 3; ++i) {
+    stdio[i] =
+        owned.add(::fcntl(given[i] >= 0 ? given[i] : null_fd, F_DUPFD_CLOEXEC, kFirstSafeFd));
+    if (stdio[i] < 0) co_return fail(Error::from_errno(errno, context + ": dup stdio"));
+  }
+  int init_fd = owned.add(::fcntl(init_binary->fd, F_DUPFD_CLOEXEC, kFirstSafeFd));
+  if (init_fd < 0) co_return fail(Error::from_errno(errno, context + ": dup", settings_.init_path));
+  int sockets[2], go[2], report[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets) < 0)
+    co_return fail(Error::from_errno(errno, context + ": socketpair"));
+  int pipe_fd = owned.add(sockets[0]);
+  int child_pipe = owned.add(::fcntl(sockets[1], F_DUPFD_CLOEXEC, kFirstSafeFd));
+  ::close(sockets[1]);
+  if (child_pipe < 0) co_return fail(Error::from_errno(errno, context + ": dup init pipe"));
+  if (::pipe2(go, O_CLOEXEC) < 0) co_return fail(Error::from_errno(errno, context + ": pipe"));
+  owned.add(go[0]);
+  owned.add(go[1]);
+  if (::pipe2(report, O_CLOEXEC) < 0) co_return fail(Error::from_errno(errno, context + ": pipe"));
+  owned.add(report[0]);
+  int report_write = owned.add(::fcntl(report[1], F_DUPFD_CLOEXEC, kFirstSafeFd));
+  ::close(report[1]);
+  if (report_write < 0) co_return fail(Error::from_errno(errno, context + ": dup report pipe"));
+  ::fcntl(pipe_fd, F_SETFL, ::fcntl(pipe_fd, F_GETFL) | O_NONBLOCK);
+  ::fcntl(report[0], F_SETFL, ::fcntl(report[0], F_GETFL) | O_NONBLOCK);
 
-  auto candidates = exec_candidates(process.args[0], process.env);
-  std::vector<const char*> candidate_ptrs;
-  for (const auto& c : candidates) candidate_ptrs.push_back(c.c_str());
-  std::string not_found =
-      process.args[0].find('/') != std::string::npos
-          ? "exec: \"" + process.args[0] + "\": file does not exist\n"
-          : "exec: \"" + process.args[0] + "\": executable file not found in $PATH\n";
-  std::string other_prefix = "exec: \"" + process.args[0] + "\": ";
-  auto argv = c_strings(process.args);
-  auto envp = c_strings(process.env);
-  std::vector<gid_t> groups(process.user.additional_gids.begin(),
-                            process.user.additional_gids.end());
+  std::vector<std::string> init_args = settings_.init_argv;
+  std::vector<std::string> init_env = {std::string(protocol::kInitPipeEnv) + "=3",
+                                       std::string(protocol::kInitTypeEnv) + "=setns"};
+  auto argv = c_strings(init_args);
+  auto envp = c_strings(init_env);
   const int target_pidfd = pidfd_;
+  const int go_read = go[0];
+  const int go_write = go[1];
 
   int pidfd = -1;
   auto cloned = with_pid_namespace_for_children(pidfd_, [&]() -> long {
@@ -174,71 +264,85 @@ reactor::Task<Expected<std::unique_ptr<ExecProcess>>> Container::exec(Process pr
     args.exit_signal = SIGCHLD;
     long pid = ::syscall(SYS_clone3, &args, sizeof args);
     if (pid != 0) return pid < 0 ? -errno : pid;
-    // The child: system calls only.
+    // The child: system calls only. A copy of the runtime must not be inspectable from inside.
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (ns_flags && ::setns(target_pidfd, static_cast<int>(ns_flags)) < 0)
-      report_and_exit(report[1], 0, errno, 120);
+      report_and_exit(report_write, kJoinFailed, errno);
     reactor::reset_signals_for_exec();
-    if (::dup2(stdio[0], 0) < 0 || ::dup2(stdio[1], 1) < 0 || ::dup2(stdio[2], 2) < 0)
-      report_and_exit(report[1], 0, errno, 120);
+    ::close(go_write);  // else our own copy would keep the parent's "give up" from reaching us
     char byte;
-    if (::read(go[0], &byte, 1) != 1) ::_exit(120);  // the parent gave up
-    if (::setgroups(groups.size(), groups.data()) < 0 || ::setgid(process.user.gid) < 0 ||
-        ::setuid(process.user.uid) < 0)
-      report_and_exit(report[1], 0, errno, 120);
-    if (::chdir(process.cwd.c_str()) < 0) report_and_exit(report[1], 0, errno, 120);
-    ::umask(process.user.umask.value_or(022));
-    int err = ENOENT;
-    bool found = false;
-    for (const char* candidate : candidate_ptrs) {
-      ::execve(candidate, argv.data(), envp.data());
-      if (errno != ENOENT) {
-        err = errno;
-        found = true;
-        break;
-      }
-    }
-    if (found) {
-      write_str(2, other_prefix.c_str());
-      write_str(2, std::strerror(err));
-      write_str(2, "\n");
-      report_and_exit(report[1], 1, err, 126);
-    }
-    write_str(2, not_found.c_str());
-    report_and_exit(report[1], 1, ENOENT, 127);
+    if (::read(go_read, &byte, 1) != 1) ::_exit(120);  // the parent gave up
+    bool ok = ::dup2(stdio[0], 0) >= 0 && ::dup2(stdio[1], 1) >= 0 && ::dup2(stdio[2], 2) >= 0 &&
+              ::dup2(child_pipe, 3) >= 0 && ::dup3(init_fd, 4, O_CLOEXEC) >= 0 &&
+              ::dup3(report_write, 5, O_CLOEXEC) >= 0;
+    if (!ok) report_and_exit(report_write, kJoinFailed, errno);
+    ::syscall(SYS_close_range, 6, ~0U, 0);
+    ::syscall(SYS_execveat, 4, "", argv.data(), envp.data(), AT_EMPTY_PATH);
+    report_and_exit(5, kExecInitFailed, errno);
   });
-  if (!cloned || *cloned < 0) {
-    close_all();
-    if (!cloned) co_return fail(std::move(cloned).error().with_context(context));
+  if (!cloned) co_return fail(std::move(cloned).error().with_context(context));
+  if (*cloned < 0)
     co_return fail(Error::from_errno(static_cast<int>(-*cloned), context + ": clone3"));
-  }
   pid_t pid = static_cast<pid_t>(*cloned);
-  ::close(report[1]);
-  report[1] = -1;
-  ::close(go[0]);
-  go[0] = -1;
-  auto placed = manager_ ? manager_->add_process(pid) : Expected<void>{};
   auto handle = std::make_unique<ExecProcess>(pid, pidfd, std::nullopt);
+  owned.close(report_write);
+  owned.close(child_pipe);
+  owned.close(go[0]);
+  auto deadline = Clock::now() + settings_.setup_timeout;
+
+  // In the container's cgroup before the init is exec'd: all its memory is charged there.
+  auto placed = manager_ ? manager_->add_process(pid) : Expected<void>{};
   if (!placed) {
-    close_all();  // closing the go pipe makes the child exit
+    owned.close(go[1]);  // the child sees end of stream and exits
     (void)co_await handle->wait();
     co_return fail(std::move(placed).error().with_context(context));
   }
   [[maybe_unused]] ssize_t w = ::write(go[1], "g", 1);
-  Report r{};
-  char raw[sizeof(Report)];
-  ssize_t n;
-  do {
-    n = ::read(report[0], raw, sizeof raw);
-  } while (n < 0 && errno == EINTR);
-  if (n == static_cast<ssize_t>(sizeof raw)) std::memcpy(&r, raw, sizeof r);
-  close_all();
-  if (n == static_cast<ssize_t>(sizeof r)) {
-    if (r.stage == 0) {
-      (void)co_await handle->wait();
-      co_return fail(Error::from_errno(
-          r.err, context + ": prepare the process (setns, user, cwd " + process.cwd + ")"));
+  owned.close(go[1]);
+  auto child_failure = co_await read_child_failure(report[0], deadline, context);
+  if (!child_failure || *child_failure) {
+    (void)co_await handle->wait();
+    if (!child_failure) co_return fail(std::move(child_failure).error());
+    const ChildFailure& f = **child_failure;
+    if (f.stage == kExecInitFailed)
+      co_return fail(Error::from_errno(f.err, context + ": exec the init", settings_.init_path));
+    co_return fail(Error::from_errno(f.err, context + ": join the container's namespaces"));
+  }
+
+  protocol::Bootstrap bootstrap;
+  bootstrap.init_type = protocol::InitType::Setns;
+  bootstrap.container_id = state_.id;
+  bootstrap.bundle = config_.bundle;
+  bootstrap.config = config_;
+  bootstrap.config.process = std::move(process);
+  std::string line = protocol::encode(bootstrap);
+  auto sent = co_await send_all(pipe_fd, std::move(line), context);
+  // The init's answer: end of stream once the program runs, procExecFailed before that when it
+  // could not be exec'd, or a serialized Error alone when a setup step failed.
+  protocol::FrameReader reader;
+  Expected<void> setup = sent;
+  while (setup) {
+    auto frame = co_await next_init_frame(pipe_fd, reader, deadline, context);
+    if (!frame) {
+      setup = fail(std::move(frame).error());
+      break;
     }
-    handle->failure_ = ExecFailure{r.err, process.args[0]};
+    if (!*frame) break;
+    auto message = protocol::decode_sync(**frame);
+    if (message && message->type == protocol::SyncType::ProcExecFailed) {
+      handle->failure_ = ExecFailure{message->errno_value, message->path};
+    } else if (message) {
+      setup = fail(exec_error(
+          context, "unexpected " + std::string(to_string(message->type)) + " from the setns init"));
+    } else {
+      Error e = protocol::decode_error(**frame);
+      setup = fail(Error(ErrorCode::SystemError, context + ": init: " + e.message(), e.cause()));
+    }
+  }
+  if (!setup) {
+    (void)handle->signal(SIGKILL);
+    (void)co_await handle->wait();
+    co_return fail(std::move(setup).error());
   }
   co_return handle;
 }

@@ -38,10 +38,11 @@ struct FdList {
   }
 };
 
-// In the child: join namespaces, lay out fds 0-3 (+4: the exec report pipe), exec.
+// In the child: join namespaces, lay out fds 0-3 (+4: the exec report pipe, +5: the program
+// when given as an fd), exec.
 [[noreturn]] void child_main(const int* ns_fds, std::size_t ns_count, const int stdio[3],
-                             int pipe_fd, int report_fd, const char* program, char* const* argv,
-                             char* const* envp) {
+                             int pipe_fd, int report_fd, const char* program, int program_fd,
+                             char* const* argv, char* const* envp) {
   for (std::size_t i = 0; i < ns_count; ++i) {
     if (::setns(ns_fds[i], 0) < 0) {
       int err = errno;
@@ -52,9 +53,13 @@ struct FdList {
   reactor::reset_signals_for_exec();
   bool ok = ::dup2(stdio[0], 0) >= 0 && ::dup2(stdio[1], 1) >= 0 && ::dup2(stdio[2], 2) >= 0 &&
             ::dup2(pipe_fd, 3) >= 0 && ::dup3(report_fd, 4, O_CLOEXEC) >= 0;
+  if (ok && program_fd >= 0) ok = ::dup3(program_fd, 5, O_CLOEXEC) >= 0;
   if (ok) {
-    ::syscall(SYS_close_range, 5, ~0U, 0);
-    ::execve(program, argv, envp);
+    ::syscall(SYS_close_range, program_fd >= 0 ? 6 : 5, ~0U, 0);
+    if (program_fd >= 0)
+      ::syscall(SYS_execveat, 5, "", argv, envp, AT_EMPTY_PATH);
+    else
+      ::execve(program, argv, envp);
   }
   int err = errno;
   [[maybe_unused]] ssize_t n = ::write(ok ? 4 : report_fd, &err, sizeof err);
@@ -152,6 +157,11 @@ Expected<SpawnedProcess> spawn_init(const InitSpawn& spawn) {
     if (pid_ns_fd < 0)
       return fail(Error::from_errno(errno, "open namespace", spawn.pid_namespace_path));
   }
+  int program_fd = -1;
+  if (spawn.program_fd >= 0) {
+    program_fd = owned.add(::fcntl(spawn.program_fd, F_DUPFD_CLOEXEC, kFirstSafeFd));
+    if (program_fd < 0) return fail(Error::from_errno(errno, "dup", "the init " + spawn.program));
+  }
   int report[2];
   if (::pipe2(report, O_CLOEXEC) < 0) return fail(Error::from_errno(errno, "pipe", "exec report"));
   owned.add(report[0]);
@@ -171,7 +181,7 @@ Expected<SpawnedProcess> spawn_init(const InitSpawn& spawn) {
     long pid = ::syscall(SYS_clone3, &args, sizeof args);
     if (pid == 0)
       child_main(ns_fds.data(), ns_fds.size(), stdio, pipe_fd, report_write, spawn.program.c_str(),
-                 argv.data(), envp.data());
+                 program_fd, argv.data(), envp.data());
     return pid < 0 ? -errno : pid;
   });
   if (!cloned) return fail(std::move(cloned).error());

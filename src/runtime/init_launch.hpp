@@ -18,7 +18,8 @@
 namespace corral {
 
 struct InitSpawn {
-  std::string program;                       // the init binary (absolute)
+  std::string program;  // the init binary (absolute): named in errors
+  int program_fd = -1;  // when >= 0: execveat(program_fd, "", AT_EMPTY_PATH) runs the program
   std::vector<std::string> argv;             // argv[0] included
   std::vector<std::string> env;              // the whole environment
   std::uint64_t clone_flags = 0;             // CLONE_NEW* to create

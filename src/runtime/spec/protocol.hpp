@@ -44,7 +44,7 @@
 //   "errno":E,"path":P}; then the init prints to stderr `exec: "P": <reason>` and exits 127
 //   (not found) or 126 (found but not executable), as a shell would.
 //
-// Setns init ("setns"): the parent already joined the container's namespaces (and cgroup).
+// Setns init ("setns"): exec'd by a process already in the container's namespaces and cgroup.
 //   1. parent -> init: the Bootstrap line (its config's process is the one to run).
 //   2. init: rlimits, oom_score_adj, signal reset, user, capabilities, cwd, seccomp, then exec;
 //      no procHooks/procReady handshake.
