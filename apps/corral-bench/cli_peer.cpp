@@ -81,6 +81,7 @@ class CliPeer : public Peer {
     }
     auto peak = cgroup_peak_bytes(cgroup_path);
     sample.after_create_bytes = peak.value_or(0);
+    sample.init_now_bytes = cgroup_user_memory_bytes(cgroup_path).value_or(0);
     auto started = run_command(command({"start", id}), context_.work_dir);
     // /bin/true exits at once; the cgroup outlives it until delete. Bounded wait.
     for (int i = 0; i < 2000 && started.status == 0 && !cgroup_empty(cgroup_path); ++i)

@@ -129,6 +129,7 @@ class ConmonModel : public HoldModel {
 
   std::string name() const override { return runtime_name_ + "+conmon"; }
   bool external() const override { return true; }
+  bool on_request() const override { return runtime_name_ == "corral"; }
   std::optional<std::string> unavailable() const override {
     if (conmon_.empty()) return std::string("conmon is not installed (apt-get install conmon)");
     if (runtime_.empty()) return runtime_name_ + " is not installed";

@@ -8,7 +8,7 @@
 //   reactor, asio, threads
 //                     one process waiting on N plain children (bench/wait_models.hpp): the
 //                     supervision cost of each wait model alone, without containers
-//   runc+conmon, crun+conmon, corral+conmon
+//   runc+conmon, crun+conmon, corral+conmon (the last only on request)
 //                     Podman's model: one Debian conmon per container, the runtime exits after
 //                     create/start
 #include <sys/types.h>
@@ -43,6 +43,9 @@ class HoldModel {
                                         std::string& error) = 0;
   // External runtimes are capped (see the scenario definitions).
   virtual bool external() const { return false; }
+  // Run only when --peers names it (corral under conmon: informative, but it costs a default
+  // run as much as runc+conmon does).
+  virtual bool on_request() const { return false; }
 };
 
 std::vector<std::unique_ptr<HoldModel>> make_hold_models(const PeerContext& context);

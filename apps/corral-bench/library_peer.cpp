@@ -116,6 +116,7 @@ class LibraryPeer : public Peer {
       co_return std::nullopt;
     }
     auto peak = cgroup_peak_bytes(cgroup_path);
+    sample.init_now_bytes = cgroup_user_memory_bytes(cgroup_path).value_or(0);
     auto started = co_await (*c)->start();
     co_await (*c)->wait();
     sample.after_exit_bytes = cgroup_peak_bytes(cgroup_path).value_or(0);

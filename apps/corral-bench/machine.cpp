@@ -52,7 +52,11 @@ nlohmann::ordered_json describe_machine() {
   std::string loadavg;
   std::getline(load, loadavg);
   m["loadavg_at_start"] = loadavg;
-  m["os"] = after_colon(first_line_with("/etc/os-release", "PRETTY_NAME"));
+  // PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
+  std::string os = first_line_with("/etc/os-release", "PRETTY_NAME=");
+  os = os.empty() ? "" : os.substr(std::string("PRETTY_NAME=").size());
+  if (os.size() >= 2 && os.front() == '"' && os.back() == '"') os = os.substr(1, os.size() - 2);
+  m["os"] = os;
   return m;
 }
 

@@ -64,6 +64,15 @@ int run(const Options& options) {
   std::snprintf(pattern, sizeof pattern, "%s/corral-bench-XXXXXX", options.work_parent.c_str());
   if (!::mkdtemp(pattern))
     throw std::runtime_error("cannot make a work directory under " + options.work_parent);
+  // The work directory goes away however the run ends (the peers' containers are deleted by
+  // their scenarios).
+  struct RemoveOnExit {
+    std::string dir;
+    ~RemoveOnExit() {
+      std::error_code ignored;
+      fs::remove_all(dir, ignored);
+    }
+  } work_dir_guard{pattern};
   PeerContext context;
   context.work_dir = pattern;
   BusyboxRootfs rootfs(context.work_dir);
@@ -108,7 +117,9 @@ int run(const Options& options) {
   if (wanted(options.scenarios, "hold")) {
     std::vector<std::unique_ptr<HoldModel>> models;
     for (auto& m : make_hold_models(context))
-      if (wanted(options.peers, m->name())) models.push_back(std::move(m));
+      if (m->on_request() ? !options.peers.empty() && wanted(options.peers, m->name())
+                          : wanted(options.peers, m->name()))
+        models.push_back(std::move(m));
     run_hold_and_exit(scenarios["hold"], models, results);
   }
   if (wanted(options.scenarios, "state_io")) run_state_io(scenarios["state_io"], results);
@@ -134,8 +145,6 @@ int run(const Options& options) {
   if (!options.svg_path.empty()) {
     std::ofstream(options.svg_path) << chart(results, options.command_line);
   }
-  std::error_code ignored;
-  fs::remove_all(context.work_dir, ignored);
   return 0;
 }
 

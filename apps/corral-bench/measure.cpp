@@ -8,6 +8,7 @@
 #include <cmath>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 namespace corral::bench {
 
@@ -99,6 +100,21 @@ std::optional<double> cgroup_peak_bytes(const std::string& path) {
                                   "/sys/fs/cgroup" + path + "/memory.peak"}) {
     std::string text = read_text(file);
     if (!text.empty()) return std::strtod(text.c_str(), nullptr);
+  }
+  return std::nullopt;
+}
+
+std::optional<double> cgroup_user_memory_bytes(const std::string& path) {
+  for (const auto& [file, first, second] :
+       {std::tuple{"/sys/fs/cgroup/memory" + path + "/memory.stat", "rss", "cache"},
+        std::tuple{"/sys/fs/cgroup" + path + "/memory.stat", "anon", "file"}}) {
+    std::ifstream in(file);
+    if (!in) continue;
+    std::string name;
+    double value = 0, total = 0;
+    while (in >> name >> value)
+      if (name == first || name == second) total += value;
+    return total;
   }
   return std::nullopt;
 }

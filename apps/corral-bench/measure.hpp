@@ -40,6 +40,10 @@ double cpu_of(const std::vector<pid_t>& pids);
 // The v1 memory cgroup at `path` (relative to the hierarchy's root): memory.max_usage_in_bytes,
 // or memory.peak on v2; nullopt when neither can be read.
 std::optional<double> cgroup_peak_bytes(const std::string& path);
+// The user memory charged to the cgroup now, exact to the page: rss + cache of memory.stat on
+// v1 (anon + file on v2). The peak above moves in per-CPU batches of 64 pages (256 KiB), too
+// coarse for an init of a few hundred KiB; this one is exact but not a peak.
+std::optional<double> cgroup_user_memory_bytes(const std::string& path);
 // True when the cgroup has no process left (or is gone).
 bool cgroup_empty(const std::string& path);
 

@@ -20,7 +20,8 @@ struct PeerContext {
 };
 
 struct FootprintSample {
-  double after_create_bytes = 0;  // the init alone, waiting to exec the user process
+  double after_create_bytes = 0;  // peak: the init alone, waiting to exec the user process
+  double init_now_bytes = 0;      // memory.stat's exact figure at the same moment
   double after_exit_bytes = 0;    // whole life, /bin/true included
 };
 

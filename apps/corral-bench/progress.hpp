@@ -23,7 +23,7 @@ class Progress {
   void step(const std::string& what = {}) {
     ++done_;
     what_ = what;
-    if (tty_ || (total_ >= 10 && done_ % (total_ / 10) == 0)) draw();
+    if (tty_ || total_ < 10 || done_ % (total_ / 10) == 0) draw();
   }
 
  private:
