@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <asio.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -26,11 +25,7 @@
 #include <thread>
 #include <vector>
 
-#include "reactor/ops.hpp"
-#include "reactor/reactor.hpp"
-#include "reactor/scope.hpp"
-
-extern char** environ;
+#include "wait_models.hpp"
 
 namespace {
 
@@ -53,98 +48,8 @@ double cpu_seconds() {
   return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-// Starts n children blocked reading `gate`; returns their pids.
-std::vector<pid_t> start_children(int n, int gate) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, gate, 0);
-  const char* shell = ::access("/bin/busybox", X_OK) == 0 ? "/bin/busybox" : "/bin/sh";
-  std::vector<pid_t> pids;
-  pids.reserve(n);
-  for (int i = 0; i < n; ++i) {
-    pid_t pid;
-    char* argv_busybox[] = {const_cast<char*>(shell), const_cast<char*>("sh"),
-                            const_cast<char*>("-c"), const_cast<char*>("read x; exit 7"), nullptr};
-    char* argv_sh[] = {const_cast<char*>(shell), const_cast<char*>("-c"),
-                       const_cast<char*>("read x; exit 7"), nullptr};
-    char** argv = std::strstr(shell, "busybox") ? argv_busybox : argv_sh;
-    if (posix_spawn(&pid, shell, &actions, nullptr, argv, environ) != 0) {
-      std::perror("posix_spawn");
-      std::exit(1);
-    }
-    pids.push_back(pid);
-  }
-  posix_spawn_file_actions_destroy(&actions);
-  return pids;
-}
-
-int wait_reactor(const std::vector<pid_t>& pids, int gate_w, double& setup_s) {
-  using namespace corral::reactor;
-  Reactor reactor;
-  int seen = 0;
-  auto t0 = Clock::now();
-  reactor.block_on([&]() -> Task<void> {
-    TaskScope scope;
-    for (pid_t pid : pids) {
-      scope.spawn([](pid_t p, int& count) -> Task<void> {
-        auto exit = co_await waitid(P_PID, static_cast<id_t>(p));
-        if (exit && exit->status == 7) ++count;
-      }(pid, seen));
-    }
-    co_await nop();  // every WAITID is submitted by now
-    setup_s = std::chrono::duration<double>(Clock::now() - t0).count();
-    ::close(gate_w);
-    co_await scope.join();
-  }());
-  return seen;
-}
-
-int wait_asio(const std::vector<pid_t>& pids, int gate_w, double& setup_s) {
-  asio::io_context io(1);
-  int seen = 0;
-  std::vector<std::unique_ptr<asio::posix::stream_descriptor>> fds;
-  fds.reserve(pids.size());
-  auto t0 = Clock::now();
-  for (pid_t pid : pids) {
-    int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-    if (fd < 0) {
-      std::perror("pidfd_open");
-      std::exit(1);
-    }
-    auto& d = fds.emplace_back(std::make_unique<asio::posix::stream_descriptor>(io, fd));
-    d->async_wait(asio::posix::stream_descriptor::wait_read, [&seen, fd](std::error_code ec) {
-      siginfo_t info{};
-      if (!ec && ::waitid(P_PIDFD, static_cast<id_t>(fd), &info, WEXITED) == 0 &&
-          info.si_status == 7)
-        ++seen;
-    });
-  }
-  setup_s = std::chrono::duration<double>(Clock::now() - t0).count();
-  ::close(gate_w);
-  io.run();
-  return seen;
-}
-
-int wait_threads(const std::vector<pid_t>& pids, int gate_w, double& setup_s) {
-  std::atomic<int> seen{0};
-  std::vector<std::thread> threads;
-  threads.reserve(pids.size());
-  auto t0 = Clock::now();
-  for (pid_t pid : pids) {
-    threads.emplace_back([pid, &seen] {
-      int status = 0;
-      if (::waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 7)
-        ++seen;
-    });
-  }
-  setup_s = std::chrono::duration<double>(Clock::now() - t0).count();
-  ::close(gate_w);
-  for (auto& t : threads) t.join();
-  return seen.load();
-}
-
 // Runs one model in a fresh process; the sample comes back through a pipe.
-Sample run_isolated(const std::string& model, int n) {
+Sample run_isolated(corral::bench::WaitModel model, int n) {
   int out[2];
   if (::pipe(out) < 0) std::exit(1);
   pid_t worker = ::fork();
@@ -152,15 +57,17 @@ Sample run_isolated(const std::string& model, int n) {
     ::close(out[0]);
     int gate[2];
     if (::pipe2(gate, O_CLOEXEC) < 0) std::_Exit(1);
-    auto pids = start_children(n, gate[0]);
+    auto pids = corral::bench::start_blocked_children(n, gate[0]);
     ::close(gate[0]);
     Sample s;
     long rss_before = peak_rss_kib();
     double cpu_before = cpu_seconds();
     auto t0 = Clock::now();
-    if (model == "reactor") s.seen = wait_reactor(pids, gate[1], s.setup_s);
-    if (model == "asio") s.seen = wait_asio(pids, gate[1], s.setup_s);
-    if (model == "threads") s.seen = wait_threads(pids, gate[1], s.setup_s);
+    corral::bench::WaitHooks hooks;
+    hooks.release = [&] { ::close(gate[1]); };
+    auto outcome = corral::bench::wait_all(model, pids, hooks);
+    s.setup_s = outcome.setup_s;
+    s.seen = outcome.with_status_7;
     s.wait_s = std::chrono::duration<double>(Clock::now() - t0).count() - s.setup_s;
     s.cpu_s = cpu_seconds() - cpu_before;
     s.rss_per_child_b = (peak_rss_kib() - rss_before) * 1024.0 / n;
@@ -196,7 +103,8 @@ int main(int argc, char** argv) {
       sizes = {std::atoi(a.c_str() + 4)};
     }
   }
-  const std::vector<std::string> models = {"reactor", "asio", "threads"};
+  using corral::bench::WaitModel;
+  const std::vector<WaitModel> models = {WaitModel::Reactor, WaitModel::Asio, WaitModel::Threads};
   std::printf("%-8s %6s %10s %10s %10s %14s %10s\n", "model", "N", "setup ms", "wait ms", "cpu ms",
               "RSS B/child", "wait/reactor");
   bool all_seen = true;
@@ -218,9 +126,9 @@ int main(int argc, char** argv) {
         if (s.seen != n) all_seen = false;
       }
       if (m == 0) reactor_wait = median(wait);
-      std::printf("%-8s %6d %10.1f %10.1f %10.1f %14.0f %10.2f\n", models[m].c_str(), n,
-                  median(setup), median(wait), median(cpu), median(rss),
-                  median(wait) / reactor_wait);
+      std::printf("%-8s %6d %10.1f %10.1f %10.1f %14.0f %10.2f\n",
+                  corral::bench::wait_model_name(models[m]), n, median(setup), median(wait),
+                  median(cpu), median(rss), median(wait) / reactor_wait);
     }
   }
   if (!all_seen) std::printf("WARNING: some run did not see every exit\n");

@@ -1,0 +1,127 @@
+#include "apps/corral-bench/measure.hpp"
+
+#include <dirent.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <tuple>
+
+namespace corral::bench {
+
+namespace {
+
+double seconds(const timeval& t) {
+  return t.tv_sec + t.tv_usec / 1e6;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// "Name:   1234 kB" lines of smaps_rollup.
+double smaps_field_kib(const std::string& text, const std::string& name) {
+  auto at = text.find("\n" + name + ":");
+  if (at == std::string::npos) return 0;
+  return std::strtod(text.c_str() + at + name.size() + 2, nullptr);
+}
+
+}  // namespace
+
+double cpu_self_and_children_s() {
+  rusage self{}, children{};
+  ::getrusage(RUSAGE_SELF, &self);
+  ::getrusage(RUSAGE_CHILDREN, &children);
+  return seconds(self.ru_utime) + seconds(self.ru_stime) + seconds(children.ru_utime) +
+         seconds(children.ru_stime);
+}
+
+double quantile(std::vector<double> sample, double q) {
+  if (sample.empty()) return 0;
+  std::sort(sample.begin(), sample.end());
+  auto rank = static_cast<std::size_t>(std::ceil(q * sample.size()));
+  return sample[std::clamp<std::size_t>(rank, 1, sample.size()) - 1];
+}
+
+ProcessMemory memory_of(const std::vector<pid_t>& pids) {
+  ProcessMemory total;
+  for (pid_t pid : pids) {
+    // smaps_rollup starts with the address range line; prefix a newline so every field matches.
+    std::string text = "\n" + read_text("/proc/" + std::to_string(pid) + "/smaps_rollup");
+    total.rss_kib += smaps_field_kib(text, "Rss");
+    total.pss_kib += smaps_field_kib(text, "Pss");
+  }
+  return total;
+}
+
+int descriptors_of(const std::vector<pid_t>& pids) {
+  int count = 0;
+  for (pid_t pid : pids) {
+    DIR* dir = ::opendir(("/proc/" + std::to_string(pid) + "/fd").c_str());
+    if (!dir) continue;
+    while (dirent* entry = ::readdir(dir))
+      if (entry->d_name[0] != '.') ++count;
+    ::closedir(dir);
+  }
+  return count;
+}
+
+double cpu_of(const std::vector<pid_t>& pids) {
+  static const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  double total = 0;
+  for (pid_t pid : pids) {
+    std::string text = read_text("/proc/" + std::to_string(pid) + "/stat");
+    // The command may hold spaces and parentheses: fields are counted after the last ')'.
+    auto close = text.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(text.substr(close + 2));
+    std::string field;
+    double utime = 0, stime = 0;
+    for (int i = 3; fields >> field; ++i) {
+      if (i == 14) utime = std::strtod(field.c_str(), nullptr);
+      if (i == 15) {
+        stime = std::strtod(field.c_str(), nullptr);
+        break;
+      }
+    }
+    total += (utime + stime) / ticks;
+  }
+  return total;
+}
+
+std::optional<double> cgroup_peak_bytes(const std::string& path) {
+  for (const std::string& file : {"/sys/fs/cgroup/memory" + path + "/memory.max_usage_in_bytes",
+                                  "/sys/fs/cgroup" + path + "/memory.peak"}) {
+    std::string text = read_text(file);
+    if (!text.empty()) return std::strtod(text.c_str(), nullptr);
+  }
+  return std::nullopt;
+}
+
+std::optional<double> cgroup_user_memory_bytes(const std::string& path) {
+  for (const auto& [file, first, second] :
+       {std::tuple{"/sys/fs/cgroup/memory" + path + "/memory.stat", "rss", "cache"},
+        std::tuple{"/sys/fs/cgroup" + path + "/memory.stat", "anon", "file"}}) {
+    std::ifstream in(file);
+    if (!in) continue;
+    std::string name;
+    double value = 0, total = 0;
+    while (in >> name >> value)
+      if (name == first || name == second) total += value;
+    return total;
+  }
+  return std::nullopt;
+}
+
+bool cgroup_empty(const std::string& path) {
+  std::string text = read_text("/sys/fs/cgroup/memory" + path + "/cgroup.procs");
+  return text.find_first_not_of(" \n") == std::string::npos;
+}
+
+}  // namespace corral::bench

@@ -1,0 +1,50 @@
+#pragma once
+// What corral-bench measures and how: wall and CPU clocks, percentiles, and the /proc and
+// cgroup readings of other processes (PSS, RSS, descriptors, CPU ticks, peak memory).
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace corral::bench {
+
+using Clock = std::chrono::steady_clock;
+
+inline double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// CPU seconds of this process plus its waited-for children (so that an external runtime's CPU,
+// and a reaped container's, count as soon as they are reaped).
+double cpu_self_and_children_s();
+
+// The q-quantile (0..1) by nearest rank; 0 for an empty sample.
+double quantile(std::vector<double> sample, double q);
+inline double median(std::vector<double> sample) {
+  return quantile(std::move(sample), 0.5);
+}
+
+struct ProcessMemory {
+  double rss_kib = 0;
+  double pss_kib = 0;
+};
+
+// Summed over `pids` (a vanished pid counts zero).
+ProcessMemory memory_of(const std::vector<pid_t>& pids);
+int descriptors_of(const std::vector<pid_t>& pids);
+// utime + stime of every thread of each process, in seconds.
+double cpu_of(const std::vector<pid_t>& pids);
+
+// The v1 memory cgroup at `path` (relative to the hierarchy's root): memory.max_usage_in_bytes,
+// or memory.peak on v2; nullopt when neither can be read.
+std::optional<double> cgroup_peak_bytes(const std::string& path);
+// The user memory charged to the cgroup now, exact to the page: rss + cache of memory.stat on
+// v1 (anon + file on v2). The peak above moves in per-CPU batches of 64 pages (256 KiB), too
+// coarse for an init of a few hundred KiB; this one is exact but not a peak.
+std::optional<double> cgroup_user_memory_bytes(const std::string& path);
+// True when the cgroup has no process left (or is gone).
+bool cgroup_empty(const std::string& path);
+
+}  // namespace corral::bench
