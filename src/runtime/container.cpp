@@ -38,7 +38,9 @@ std::int64_t now_ns() {
 template <class T>
 T block(reactor::Task<T> task) {
   if (auto* current = reactor::Reactor::current()) return current->block_on(std::move(task));
-  reactor::Reactor reactor;
+  // A small ring: a blocking call has a handful of operations in flight, and a CLI makes one
+  // of these per call, so the setup cost of a large ring would be paid on every command.
+  reactor::Reactor reactor(reactor::ReactorOptions{.queue_depth = 64});
   return reactor.block_on(std::move(task));
 }
 
@@ -520,7 +522,9 @@ reactor::Task<void> Container::kill_and_reap() {
   if (pidfd_ >= 0 && !reaped_) ::syscall(SYS_pidfd_send_signal, pidfd_, SIGKILL, nullptr, 0);
   if (manager_) {
     (void)manager_->kill_all(SIGKILL);
-    (void)manager_->thaw();  // a frozen task would never act on its SIGKILL
+    // A frozen task would never act on its SIGKILL (and thawing a thawed group costs a write).
+    if (auto state = manager_->freezer_state(); !state || *state != cgroups::FreezerState::Thawed)
+      (void)manager_->thaw();
   }
   if (pidfd_ >= 0 && !reaped_) {
     if (our_child_) {
