@@ -253,6 +253,9 @@ reactor::Task<void> Supervisor::watch(Entry& e, bool restart_first) {
         auto ready = co_await reactor::poll(pidfd, POLLIN).with_stop(token);
         if (!ready) break;
       }
+      // A start still in flight writes state.json too: let it finish, so that the exit
+      // recorded below is the last word on disk.
+      while (e.busy) co_await e.idle.wait();
       auto waited = co_await e.container->wait();
       ExitRecord exit;
       if (waited) {
@@ -358,6 +361,7 @@ reactor::Task<Expected<ContainerInfo>> Supervisor::create(CreateRequest request)
   Expected<void> launched = saved;
   if (saved) launched = co_await launch(e, std::move(*config), false);
   e.busy = false;
+  e.idle.notify_all();
   if (!launched) {
     co_await wait_idle(e);
     std::error_code ignored;
@@ -382,6 +386,7 @@ reactor::Task<Expected<ContainerInfo>> Supervisor::start(std::string id) {
   e->busy = true;
   auto started = co_await e->container->start();
   e->busy = false;
+  e->idle.notify_all();
   if (!started) co_return fail(std::move(started).error());
   e->started_at = std::chrono::steady_clock::now();
   emit(EventType::Started, *e);
