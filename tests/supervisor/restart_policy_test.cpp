@@ -90,6 +90,17 @@ TEST(RestartTracker, AStableRunResetsDelayAndBudget) {
   EXPECT_EQ(t.total_restarts(), 3u);
 }
 
+TEST(RestartTracker, ACancelledRestartIsNotCounted) {
+  RestartTracker t(RestartPolicy{RestartMode::OnFailure, 2});
+  EXPECT_TRUE(t.on_exit(failed()));
+  t.cancel_pending();
+  EXPECT_EQ(t.total_restarts(), 0u);
+  EXPECT_EQ(t.consecutive_restarts(), 0u);
+  EXPECT_TRUE(t.on_exit(failed()));
+  EXPECT_TRUE(t.on_exit(failed()));
+  EXPECT_FALSE(t.on_exit(failed()));
+}
+
 TEST(RestartTracker, DaemonStartRules) {
   EXPECT_TRUE(RestartTracker(RestartPolicy{RestartMode::Always, 0}).restart_at_daemon_start(true));
   EXPECT_FALSE(

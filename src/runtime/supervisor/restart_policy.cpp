@@ -71,6 +71,11 @@ std::optional<std::chrono::milliseconds> RestartTracker::on_exit(const ExitFacts
   return delay_for(consecutive_);
 }
 
+void RestartTracker::cancel_pending() {
+  if (consecutive_ > 0) --consecutive_;
+  if (total_ > 0) --total_;
+}
+
 bool RestartTracker::restart_at_daemon_start(bool stopped_by_user) const {
   switch (policy_.mode) {
     case RestartMode::Always:

@@ -55,6 +55,10 @@ class RestartTracker {
   // Called once per exit: the delay before the restart, or nullopt to leave it stopped.
   std::optional<std::chrono::milliseconds> on_exit(const ExitFacts& exit);
 
+  // The restart on_exit granted did not happen (a kill or a delete came during the backoff):
+  // it is not counted.
+  void cancel_pending();
+
   // At daemon start, for a container found stopped: start it again?
   bool restart_at_daemon_start(bool stopped_by_user) const;
 

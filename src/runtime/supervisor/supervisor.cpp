@@ -195,7 +195,6 @@ reactor::Task<Expected<void>> Supervisor::launch(Entry& e, Config config, bool s
   }
   e.container = std::move(container);
   e.last_exit.reset();
-  e.kill_requested = false;
   e.pumps += 2;
   scope_.spawn(pump(e, out[0], LogStream::Stdout));
   scope_.spawn(pump(e, err[0], LogStream::Stderr));
@@ -297,6 +296,9 @@ reactor::Task<void> Supervisor::watch(Entry& e, bool restart_first) {
       }
       e.backoff_stop = nullptr;
       if (!slept || e.kill_requested || e.deleting || shutting_down_) {
+        e.tracker.cancel_pending();
+        if (e.kill_requested) e.stopped_by_user = true;
+        (void)save_meta(e);
         e.restarting = false;
         e.exited.notify_all();
         break;
@@ -320,6 +322,7 @@ reactor::Task<void> Supervisor::watch(Entry& e, bool restart_first) {
       break;
     }
     emit(EventType::Restarted, e);
+    if (e.kill_requested || e.deleting) (void)e.container->signal(SIGKILL, true);
   }
   e.watching = false;
   e.idle.notify_all();
@@ -403,8 +406,9 @@ reactor::Task<Expected<ContainerInfo>> Supervisor::run(CreateRequest request) {
 Expected<void> Supervisor::kill(const std::string& id, int signal, bool all) {
   Entry* e = find(id);
   if (!e) return fail(not_found(id, "kill"));
-  if (e->restarting && !e->busy) {
-    // Between two runs: the kill cancels the pending restart.
+  if (e->restarting) {
+    // Between two runs: the kill cancels the pending restart, or stops the new run at once if
+    // it is being launched (the watcher checks kill_requested after the launch).
     e->kill_requested = true;
     e->stopped_by_user = true;
     if (e->backoff_stop) e->backoff_stop->request_stop();
