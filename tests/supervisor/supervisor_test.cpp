@@ -27,7 +27,7 @@ class SupervisorTest : public ::testing::Test {
     rootfs_ = dir_.file("rootfs");
     std::filesystem::create_directories(rootfs_ + "/bin");
     std::filesystem::copy_file("/bin/busybox", rootfs_ + "/bin/busybox");
-    for (const char* tool : {"sh", "echo", "sleep", "printf"})
+    for (const char* tool : {"sh", "echo", "sleep", "printf", "dd"})
       std::filesystem::create_symlink("busybox", rootfs_ + "/bin/" + tool);
     SupervisorOptions options;
     options.root = dir_.file("root");
@@ -54,13 +54,14 @@ class SupervisorTest : public ::testing::Test {
   }
 
   CreateRequest request(const std::string& name, std::vector<std::string> args,
-                        const std::string& restart = "no") {
+                        const std::string& restart = "no", std::int64_t memory_limit = 0) {
     std::string bundle = dir_.file("bundle-" + name);
     std::filesystem::create_directories(bundle);
     nlohmann::json spec = default_spec(false);
     spec["process"]["args"] = std::move(args);
     spec["process"]["terminal"] = false;
     spec["root"]["path"] = rootfs_;
+    if (memory_limit > 0) spec["linux"]["resources"]["memory"]["limit"] = memory_limit;
     std::ofstream(bundle + "/config.json") << spec.dump();
     return CreateRequest{"sup-" + name + "-" + std::to_string(::getpid()), bundle,
                          *RestartPolicy::parse(restart)};
@@ -131,6 +132,23 @@ TEST_F(SupervisorTest, AlwaysRestartsUntilKilledAndRemembersTheStop) {
   EXPECT_TRUE(state->stopped_by_user);
   EXPECT_GE(state->restart_count, 1u);
   EXPECT_THAT(events_, ::testing::Contains("restarted"));
+}
+
+TEST_F(SupervisorTest, OomKillIsReportedBeforeTheExit) {
+  // dd's 64 MiB buffer cannot fit under a 16 MiB limit (this host has no swap).
+  CreateRequest req = request("oom", {"dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"},
+                              "no", 16 * 1024 * 1024);
+  auto exit = reactor_.block_on([&]() -> reactor::Task<Expected<ExitRecord>> {
+    auto ran = co_await sup_->run(req);
+    EXPECT_TRUE(ran) << ran.error().what();
+    co_return co_await sup_->wait(req.id);
+  }());
+  ASSERT_TRUE(exit) << exit.error().what();
+  EXPECT_EQ(exit->status, SIGKILL);
+  EXPECT_EQ(events_, (std::vector<std::string>{"created", "started", "oom", "exited"}));
+  auto stats = sup_->stats(req.id);
+  ASSERT_TRUE(stats);
+  EXPECT_EQ((*stats)["oom_kill_count"], 1);
 }
 
 TEST_F(SupervisorTest, ErrorsNameTheContainer) {
