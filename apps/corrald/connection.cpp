@@ -91,9 +91,13 @@ reactor::Task<void> Connection::serve(std::stop_token stop) {
   bool skipping = false;  // the rest of an oversized line, already answered
   std::vector<char> chunk(64 * 1024);
   auto token = stop_.get_token();
+  bool end_of_requests = false;
   while (!token.stop_requested()) {
     auto n = co_await reactor::recv(fd_, chunk.data(), chunk.size()).with_stop(token);
-    if (!n || *n == 0) break;
+    if (!n || *n == 0) {
+      end_of_requests = n && *n == 0;
+      break;
+    }
     buffer.append(chunk.data(), *n);
     std::size_t start = 0;
     for (std::size_t nl; (nl = buffer.find('\n', start)) != std::string::npos; start = nl + 1) {
@@ -123,6 +127,9 @@ reactor::Task<void> Connection::serve(std::stop_token stop) {
     }
     if (skipping) buffer.clear();
   }
+  // A client that half-closed after its requests still gets the answers already queued
+  // (`echo '{"verb":"list"}' | socat - UNIX-CONNECT:...`); pending streams end here.
+  if (end_of_requests) co_await await_drained(0);
   stop_.request_stop();
   out_ready_.notify_all();
   co_await tasks_.join();

@@ -322,6 +322,15 @@ TEST_F(CorraldTest, BadRequestsGetErrorsAndTheConnectionSurvives) {
   EXPECT_EQ(list["tag"], "after");
 }
 
+TEST_F(CorraldTest, AHalfClosedClientStillGetsItsAnswers) {
+  Client c(socket_);
+  ASSERT_TRUE(c.send_raw("{\"verb\":\"list\",\"tag\":1}\n{\"verb\":\"stats\",\"tag\":2}\n"));
+  ::shutdown(c.fd(), SHUT_WR);
+  EXPECT_EQ(c.next()["tag"], 1);
+  EXPECT_EQ(c.next()["tag"], 2);
+  EXPECT_TRUE(c.next().is_null());  // then the daemon closes
+}
+
 TEST_F(CorraldTest, AClientThatNeverReadsDoesNotStopTheOthers) {
   Client greedy(socket_);
   ASSERT_TRUE(greedy.connected());
