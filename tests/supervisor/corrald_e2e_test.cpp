@@ -322,6 +322,40 @@ TEST_F(CorraldTest, BadRequestsGetErrorsAndTheConnectionSurvives) {
   EXPECT_EQ(list["tag"], "after");
 }
 
+TEST_F(CorraldTest, LogsFollowSeesLinesWrittenLater) {
+  std::string id = make_id("follow");
+  // The second line waits for a file the test creates once it follows the log.
+  std::string b = bundle("follow", {"sh", "-c",
+                                    "echo first; while [ ! -e /tmp/go ]; do sleep 0.05; done; "
+                                    "echo second; sleep 1000"});
+  Client c(socket_);
+  auto run = c.call({{"verb", "run"}, {"id", id}, {"bundle", b}});
+  ASSERT_EQ(run["ok"], true) << run;
+  Client follower(socket_);
+  follower.send({{"verb", "logs"}, {"id", id}, {"follow", true}});
+  std::vector<std::string> before;
+  json item = follower.next();
+  for (; !item.is_null() && !item.contains("ok"); item = follower.next())
+    before.push_back(item["log"]);
+  ASSERT_EQ(item["end_of_log"], true) << item;
+  // "first" may not have been captured yet when the dump ran: it then comes through follow.
+  std::vector<std::string> all = before;
+  auto release_second_line = [&] {
+    // The container's /tmp is its rootfs' /tmp.
+    std::filesystem::create_directories(rootfs_ + "/tmp");
+    std::ofstream(rootfs_ + "/tmp/go") << "go";
+  };
+  release_second_line();
+  while (all.empty() || !all.back().ends_with(" stdout F second")) {
+    item = follower.next();
+    ASSERT_FALSE(item.is_null()) << "follow ended early";
+    all.push_back(item["log"]);
+  }
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_TRUE(all[0].ends_with(" stdout F first")) << all[0];
+  EXPECT_EQ(c.call({{"verb", "delete"}, {"id", id}, {"force", true}})["ok"], true);
+}
+
 TEST_F(CorraldTest, AHalfClosedClientStillGetsItsAnswers) {
   Client c(socket_);
   ASSERT_TRUE(c.send_raw("{\"verb\":\"list\",\"tag\":1}\n{\"verb\":\"stats\",\"tag\":2}\n"));
