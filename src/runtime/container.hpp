@@ -97,6 +97,11 @@ class Container {
   ContainerStatus status() const { return state_.status; }
   const Config& config() const { return config_; }
   pid_t init_pid() const { return state_.init_pid; }
+  // The init's pidfd (-1 once gone or never known): a supervisor polls it to learn of the exit
+  // without starting wait() (which is not cancellable) until there is something to reap.
+  int pidfd() const { return pidfd_; }
+  // The container's cgroup (stats, OOM counters); null for a container without one.
+  const cgroups::Manager* cgroup_manager() const { return manager_.get(); }
   const std::optional<ExecFailure>& exec_failure() const { return exec_failure_; }
   // The OCI state JSON (what hooks read on stdin).
   std::string oci_state() const;

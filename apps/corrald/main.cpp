@@ -1,0 +1,157 @@
+// corrald: one process, one reactor thread, supervising many containers.
+//
+//   corrald [--root DIR] [--socket PATH] [--stop-containers] [--log-max-bytes N]
+//           [--log-keep N] [--init PATH]
+//
+// SIGTERM/SIGINT (or a `shutdown` request) shut it down gracefully: the control socket closes,
+// the containers keep running (unless --stop-containers) and a later corrald on the same root
+// takes them over again.
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "control_server.hpp"
+#include "orphan_reaper.hpp"
+#include "reactor/ops.hpp"
+#include "reactor/reactor.hpp"
+#include "reactor/signals.hpp"
+#include "runtime/supervisor/supervisor.hpp"
+
+namespace {
+
+using namespace corral;
+using namespace corrald;
+
+struct Options {
+  supervisor::SupervisorOptions supervisor;
+  std::string socket;
+  bool stop_containers = false;
+};
+
+[[noreturn]] void usage(const char* why) {
+  std::fprintf(stderr,
+               "corrald: %s\n"
+               "usage: corrald [--root DIR] [--socket PATH] [--stop-containers]\n"
+               "               [--log-max-bytes N] [--log-keep N] [--init PATH]\n",
+               why);
+  std::exit(2);
+}
+
+Options parse_options(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage(("missing value after " + arg).c_str());
+      return argv[++i];
+    };
+    auto number = [&]() -> unsigned long long {
+      std::string text = value();
+      char* end = nullptr;
+      errno = 0;
+      unsigned long long n = std::strtoull(text.c_str(), &end, 10);
+      if (text.empty() || *end != '\0' || errno != 0)
+        usage((arg + ": not a number: " + text).c_str());
+      return n;
+    };
+    if (arg == "--root")
+      options.supervisor.root = value();
+    else if (arg == "--socket")
+      options.socket = value();
+    else if (arg == "--stop-containers")
+      options.stop_containers = true;
+    else if (arg == "--log-max-bytes")
+      options.supervisor.log_rotation.max_bytes = number();
+    else if (arg == "--log-keep")
+      options.supervisor.log_rotation.rotated_kept = static_cast<unsigned>(number());
+    else if (arg == "--init")
+      options.supervisor.factory.init_path = value();
+    else if (arg == "--help" || arg == "-h")
+      usage("help");
+    else
+      usage(("unknown argument " + arg).c_str());
+  }
+  if (options.socket.empty()) options.socket = options.supervisor.root + "/corrald.sock";
+  return options;
+}
+
+reactor::Task<int> serve(Options& options, reactor::SignalSet& signals) {
+  auto opened = supervisor::Supervisor::open(options.supervisor);
+  if (!opened) {
+    std::fprintf(stderr, "corrald: %s\n", opened.error().what().c_str());
+    co_return 1;
+  }
+  supervisor::Supervisor& sup = **opened;
+  auto recovered = co_await sup.recover();
+  if (!recovered)
+    std::fprintf(stderr, "corrald: %s\n", recovered.error().what().c_str());
+  else if (*recovered > 0)
+    std::fprintf(stderr, "corrald: recovered %zu containers\n", *recovered);
+
+  auto server = ControlServer::listen(options.socket);
+  if (!server) {
+    std::fprintf(stderr, "corrald: %s\n", server.error().what().c_str());
+    co_await sup.shutdown(false);
+    co_return 1;
+  }
+  std::stop_source stop;
+  bool stop_containers = options.stop_containers;
+  auto on_shutdown = [&](bool stop_them) {
+    stop_containers = stop_containers || stop_them;
+    stop.request_stop();
+  };
+  OrphanReaper reaper([&sup](pid_t pid) {
+    for (const auto& info : sup.list())
+      if (info.pid == pid) return true;
+    return false;
+  });
+  reactor::TaskScope tasks;
+  tasks.spawn(server->serve(sup, on_shutdown, stop.get_token()));
+  tasks.spawn(reaper.run(stop.get_token()));
+  std::fprintf(stderr, "corrald: serving %s on %s (root %s)\n",
+               reactor::Reactor::require_current().backend_kind() == reactor::BackendKind::IoUring
+                   ? "io_uring"
+                   : "epoll",
+               options.socket.c_str(), options.supervisor.root.c_str());
+
+  // Signals: a signalfd read on the ring, cancelled at shutdown.
+  while (!stop.stop_requested()) {
+    signalfd_siginfo info{};
+    auto n = co_await reactor::read(signals.fd(), &info, sizeof info).with_stop(stop.get_token());
+    if (!n) break;
+    if (info.ssi_signo == SIGCHLD) {
+      reaper.on_sigchld();
+    } else {
+      std::fprintf(stderr, "corrald: %s: shutting down\n", ::strsignal(int(info.ssi_signo)));
+      stop.request_stop();
+    }
+  }
+  co_await tasks.join();
+  co_await sup.shutdown(stop_containers);
+  std::size_t running = 0;
+  for (const auto& info : sup.list()) running += info.pid != 0 ? 1 : 0;
+  std::fprintf(stderr, "corrald: stopped; %zu containers supervised, %zu of them left running\n",
+               sup.size(), running);
+  co_return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options = parse_options(argc, argv);
+  // Orphans below us become our children, not PID 1's.
+  if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
+    std::perror("corrald: PR_SET_CHILD_SUBREAPER");
+    return 1;
+  }
+  ::signal(SIGPIPE, SIG_IGN);
+  reactor::SignalSet signals{SIGTERM, SIGINT, SIGCHLD};
+  reactor::Reactor reactor;
+  return reactor.block_on(serve(options, signals));
+}

@@ -1,0 +1,57 @@
+#include "orphan_reaper.hpp"
+
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "reactor/ops.hpp"
+
+namespace corrald {
+
+// Our children, from /proc/self/task/TID/children (one reactor thread: every child is its
+// child), keeping those in state Z.
+std::set<pid_t> OrphanReaper::zombie_children() const {
+  std::set<pid_t> zombies;
+  pid_t self = ::getpid();
+  std::ifstream children("/proc/" + std::to_string(self) + "/task/" + std::to_string(self) +
+                         "/children");
+  pid_t pid;
+  while (children >> pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    auto paren = text.rfind(')');
+    if (paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] == 'Z')
+      zombies.insert(pid);
+  }
+  return zombies;
+}
+
+corral::reactor::Task<void> OrphanReaper::run(std::stop_token stop) {
+  while (!stop.stop_requested()) {
+    if (!co_await poke_.wait(stop)) break;
+    std::set<pid_t> suspects = zombie_children();
+    while (!suspects.empty() && !stop.stop_requested()) {
+      auto slept = co_await corral::reactor::sleep_for(settle_).with_stop(stop);
+      if (!slept) break;
+      std::set<pid_t> still;
+      for (pid_t pid : zombie_children())
+        if (suspects.count(pid) && !is_known_(pid)) {
+          siginfo_t info{};
+          if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG) == 0 &&
+              info.si_pid == pid) {
+            ++reaped_;
+            std::fprintf(stderr, "corrald: reaped orphan %d\n", pid);
+          }
+        } else {
+          still.insert(pid);
+        }
+      suspects = std::move(still);
+    }
+  }
+}
+
+}  // namespace corrald

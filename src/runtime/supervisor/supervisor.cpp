@@ -1,0 +1,601 @@
+#include "runtime/supervisor/supervisor.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "reactor/ops.hpp"
+#include "runtime/spec/config_parser.hpp"
+
+namespace corral::supervisor {
+namespace {
+
+constexpr const char* kMetaFile = "meta.json";
+constexpr const char* kLogFile = "container.log";
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Error not_found(const std::string& id, const char* operation) {
+  return Error(ErrorCode::ContainerNotExists,
+               std::string(operation) + " container " + id + ": no such container");
+}
+
+Expected<void> make_dir(const std::string& path) {
+  if (::mkdir(path.c_str(), 0700) < 0 && errno != EEXIST)
+    return fail(Error::from_errno(errno, "supervisor: mkdir", path));
+  return {};
+}
+
+// meta.json is small and rewritten whole: a temp file renamed over it, so that a crash leaves
+// the old or the new one.
+Expected<void> write_file_atomically(const std::string& path, const std::string& text) {
+  std::string temp = path + ".tmp";
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return fail(Error::from_errno(errno, "supervisor: write", temp));
+  ssize_t n = ::write(fd, text.data(), text.size());
+  int saved = errno;
+  ::close(fd);
+  if (n != static_cast<ssize_t>(text.size()))
+    return fail(Error::from_errno(n < 0 ? saved : EIO, "supervisor: write", temp));
+  if (::rename(temp.c_str(), path.c_str()) < 0)
+    return fail(Error::from_errno(errno, "supervisor: rename", path));
+  return {};
+}
+
+bool alive_status(ContainerStatus status) {
+  return status == ContainerStatus::Created || status == ContainerStatus::Running ||
+         status == ContainerStatus::Paused;
+}
+
+}  // namespace
+
+struct Supervisor::Entry {
+  std::string id;
+  std::string bundle;
+  RestartTracker tracker;
+  std::unique_ptr<Container> container;
+  std::optional<ExitRecord> last_exit;
+  bool stopped_by_user = false;  // persisted: unless-stopped's memory across daemon restarts
+  bool kill_requested = false;   // for the current run
+  bool busy = false;             // a create, start or restart is in flight
+  bool restarting = false;       // waiting out a backoff
+  bool deleting = false;
+  bool watching = false;
+  unsigned pumps = 0;
+  std::chrono::steady_clock::time_point started_at{};
+  LogWriter log;
+  std::stop_source* backoff_stop = nullptr;
+  Notifier exited;  // stopped for good (or deleted)
+  Notifier idle;    // the watcher or a pump ended
+};
+
+nlohmann::json ContainerInfo::to_json() const {
+  nlohmann::json j{{"id", id},
+                   {"bundle", bundle},
+                   {"status", status},
+                   {"pid", pid},
+                   {"restart", restart.to_string()},
+                   {"restart_count", restart_count},
+                   {"stopped_by_user", stopped_by_user},
+                   {"created", format_rfc3339_nano(created_ns)},
+                   {"log_path", log_path}};
+  if (exit) j["exit"] = exit_to_json(*exit);
+  return j;
+}
+
+Supervisor::Supervisor(SupervisorOptions options, Factory factory)
+    : options_(std::move(options)), factory_(std::move(factory)) {}
+
+Supervisor::~Supervisor() = default;
+
+Expected<std::unique_ptr<Supervisor>> Supervisor::open(SupervisorOptions options) {
+  for (const std::string& dir :
+       {options.root, options.root + "/containers", options.root + "/supervised"})
+    if (auto made = make_dir(dir); !made) return fail(std::move(made).error());
+  auto factory = Factory::create(options.root + "/containers", options.factory);
+  if (!factory) return fail(std::move(factory).error().with_context("supervisor"));
+  return std::unique_ptr<Supervisor>(new Supervisor(std::move(options), std::move(*factory)));
+}
+
+Supervisor::Entry* Supervisor::find(const std::string& id) const {
+  auto it = entries_.find(id);
+  return it == entries_.end() ? nullptr : it->second.get();
+}
+
+std::string Supervisor::supervised_dir(const std::string& id) const {
+  return options_.root + "/supervised/" + id;
+}
+
+ContainerInfo Supervisor::info(const Entry& e) const {
+  ContainerInfo out;
+  out.id = e.id;
+  out.bundle = e.bundle;
+  out.restart = e.tracker.policy();
+  out.restart_count = e.tracker.total_restarts();
+  out.stopped_by_user = e.stopped_by_user;
+  out.exit = e.last_exit;
+  out.log_path = e.log.path();
+  if (e.container) {
+    const ContainerState& s = e.container->state();
+    out.status = std::string(to_string(s.status));
+    out.pid = alive_status(s.status) ? s.init_pid : 0;
+    out.created_ns = s.created_ns;
+  } else {
+    out.status = "creating";
+  }
+  if (e.restarting) out.status = "restarting";
+  return out;
+}
+
+void Supervisor::emit(EventType type, const Entry& e, std::optional<ExitRecord> exit) {
+  Event event;
+  event.type = type;
+  event.id = e.id;
+  event.time_ns = now_ns();
+  event.exit = exit;
+  event.restart_count = e.tracker.total_restarts();
+  // A subscriber may unsubscribe (or another) while being told: iterate over a copy.
+  auto subscribers = subscribers_;
+  for (auto& [handle, subscriber] : subscribers) subscriber(event);
+}
+
+Expected<void> Supervisor::save_meta(const Entry& e) const {
+  nlohmann::json meta{{"bundle", e.bundle},
+                      {"restart", e.tracker.policy().to_string()},
+                      {"restart_count", e.tracker.total_restarts()},
+                      {"stopped_by_user", e.stopped_by_user}};
+  return write_file_atomically(supervised_dir(e.id) + "/" + kMetaFile, meta.dump() + "\n");
+}
+
+std::uint64_t Supervisor::subscribe(Subscriber subscriber) {
+  subscribers_.emplace(next_subscriber_, std::move(subscriber));
+  return next_subscriber_++;
+}
+
+void Supervisor::unsubscribe(std::uint64_t handle) {
+  subscribers_.erase(handle);
+}
+
+// ---- launching ------------------------------------------------------------------------------
+
+reactor::Task<Expected<void>> Supervisor::launch(Entry& e, Config config, bool start) {
+  auto made = factory_.create_container(e.id, std::move(config));
+  if (!made) co_return fail(std::move(made).error());
+  std::unique_ptr<Container> container = std::move(*made);
+  int out[2], err[2];
+  if (::pipe2(out, O_CLOEXEC) < 0)
+    co_return fail(Error::from_errno(errno, "create container " + e.id + ": stdout pipe"));
+  if (::pipe2(err, O_CLOEXEC) < 0) {
+    int saved = errno;
+    ::close(out[0]);
+    ::close(out[1]);
+    co_return fail(Error::from_errno(saved, "create container " + e.id + ": stderr pipe"));
+  }
+  ProcessIo io{-1, out[1], err[1]};
+  auto created = co_await container->create(io);
+  ::close(out[1]);
+  ::close(err[1]);
+  if (!created) {
+    ::close(out[0]);
+    ::close(err[0]);
+    co_return fail(std::move(created).error());
+  }
+  e.container = std::move(container);
+  e.last_exit.reset();
+  e.pumps += 2;
+  scope_.spawn(pump(e, out[0], LogStream::Stdout));
+  scope_.spawn(pump(e, err[0], LogStream::Stderr));
+  if (start) {
+    auto started = co_await e.container->start();
+    if (!started) co_return started;
+    e.started_at = std::chrono::steady_clock::now();
+  }
+  co_return Expected<void>{};
+}
+
+reactor::Task<void> Supervisor::pump(Entry& e, int fd, LogStream stream) {
+  CriLineSplitter splitter(stream, options_.max_log_line);
+  std::vector<LogEntry> entries;
+  bool reported = false;
+  auto write_all = [&] {
+    for (const LogEntry& entry : entries) {
+      auto written = e.log.write(entry, now_ns());
+      if (!written && !reported) {
+        std::fprintf(stderr, "corrald: container %s: %s (further log errors not shown)\n",
+                     e.id.c_str(), written.error().what().c_str());
+        reported = true;
+      }
+    }
+    entries.clear();
+  };
+  auto token = shutdown_.get_token();
+  char buffer[8192];
+  for (;;) {
+    auto n = co_await reactor::read(fd, buffer, sizeof buffer).with_stop(token);
+    if (!n || *n == 0) break;
+    splitter.feed(std::string_view(buffer, *n), entries);
+    write_all();
+  }
+  splitter.finish(entries);
+  write_all();
+  ::close(fd);
+  --e.pumps;
+  e.idle.notify_all();
+}
+
+void Supervisor::spawn_watch(Entry& e, bool restart_first) {
+  e.watching = true;
+  scope_.spawn(watch(e, restart_first));
+}
+
+reactor::Task<void> Supervisor::watch(Entry& e, bool restart_first) {
+  auto token = shutdown_.get_token();
+  bool restart_now = restart_first;
+  for (;;) {
+    if (!restart_now) {
+      int pidfd = e.container->pidfd();
+      if (pidfd >= 0 && !e.container->state().exit) {
+        // Only the poll is cancelled at shutdown: the container keeps running.
+        auto ready = co_await reactor::poll(pidfd, POLLIN).with_stop(token);
+        if (!ready) break;
+      }
+      // A start still in flight writes state.json too: let it finish, so that the exit
+      // recorded below is the last word on disk.
+      while (e.busy) co_await e.idle.wait();
+      auto waited = co_await e.container->wait();
+      ExitRecord exit;
+      if (waited) {
+        exit = *waited;
+      } else if (e.container->state().exit) {
+        exit = *e.container->state().exit;  // reaped by a concurrent cleanup
+      } else {
+        exit.known = false;
+        exit.time_ns = now_ns();
+      }
+      e.last_exit = exit;
+      if (const auto* cgroup = e.container->cgroup_manager()) {
+        auto stats = cgroup->stats();
+        if (stats && stats->oom_kill_count.value_or(0) > 0) emit(EventType::Oom, e);
+      }
+      emit(EventType::Exited, e, exit);
+      if (e.kill_requested) e.stopped_by_user = true;
+      ExitFacts facts;
+      facts.status_known = exit.known;
+      facts.shell_status = shell_status(exit);
+      facts.kill_requested = e.kill_requested || e.deleting || shutting_down_;
+      facts.ran_for = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - e.started_at);
+      auto delay = e.tracker.on_exit(facts);
+      if (!delay) {
+        (void)save_meta(e);
+        e.exited.notify_all();
+        break;
+      }
+      e.restarting = true;
+      (void)save_meta(e);
+      std::stop_source backoff;
+      e.backoff_stop = &backoff;
+      bool slept = false;
+      {
+        std::stop_callback on_shutdown(token, [&backoff] { backoff.request_stop(); });
+        auto sleeping = co_await reactor::sleep_for(*delay).with_stop(backoff.get_token());
+        slept = static_cast<bool>(sleeping);
+      }
+      e.backoff_stop = nullptr;
+      if (!slept || e.kill_requested || e.deleting || shutting_down_) {
+        e.tracker.cancel_pending();
+        if (e.kill_requested) e.stopped_by_user = true;
+        (void)save_meta(e);
+        e.restarting = false;
+        e.exited.notify_all();
+        break;
+      }
+    }
+    restart_now = false;
+    e.busy = true;
+    e.restarting = true;
+    Config config = e.container->config();
+    auto destroyed = co_await e.container->destroy();
+    if (!destroyed)
+      std::fprintf(stderr, "corrald: restart %s: %s\n", e.id.c_str(),
+                   destroyed.error().what().c_str());
+    auto launched = co_await launch(e, std::move(config), true);
+    e.busy = false;
+    e.restarting = false;
+    if (!launched) {
+      std::fprintf(stderr, "corrald: restart %s failed: %s\n", e.id.c_str(),
+                   launched.error().what().c_str());
+      e.exited.notify_all();
+      break;
+    }
+    emit(EventType::Restarted, e);
+    if (e.kill_requested || e.deleting) (void)e.container->signal(SIGKILL, true);
+  }
+  e.watching = false;
+  e.idle.notify_all();
+}
+
+reactor::Task<void> Supervisor::wait_idle(Entry& e) {
+  while (e.watching || e.pumps > 0) co_await e.idle.wait();
+}
+
+// ---- the API --------------------------------------------------------------------------------
+
+reactor::Task<Expected<ContainerInfo>> Supervisor::create(CreateRequest request) {
+  const std::string context = "create container " + request.id;
+  if (shutting_down_)
+    co_return fail(Error(ErrorCode::SystemError, context + ": the supervisor is shutting down"));
+  if (auto valid = Factory::validate_id(request.id); !valid)
+    co_return fail(std::move(valid).error());
+  if (find(request.id)) co_return fail(Error(ErrorCode::IdInUse, context + ": the id is in use"));
+  auto config = load_config(request.bundle);
+  if (!config) co_return fail(std::move(config).error().with_context(context));
+  std::string dir = supervised_dir(request.id);
+  if (::mkdir(dir.c_str(), 0700) < 0)
+    co_return fail(errno == EEXIST ? Error(ErrorCode::IdInUse, context + ": " + dir + " exists")
+                                   : Error::from_errno(errno, context + ": mkdir", dir));
+  auto log = LogWriter::open(dir + "/" + kLogFile, options_.log_rotation);
+  if (!log) {
+    std::filesystem::remove_all(dir);
+    co_return fail(std::move(log).error().with_context(context));
+  }
+  auto owned = std::make_unique<Entry>();
+  Entry& e = *owned;
+  e.id = request.id;
+  e.bundle = config->bundle;
+  e.tracker = RestartTracker(request.restart, options_.backoff);
+  e.log = std::move(*log);
+  e.busy = true;
+  entries_.emplace(e.id, std::move(owned));
+  auto saved = save_meta(e);
+  Expected<void> launched = saved;
+  if (saved) launched = co_await launch(e, std::move(*config), false);
+  e.busy = false;
+  e.idle.notify_all();
+  if (!launched) {
+    co_await wait_idle(e);
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+    entries_.erase(request.id);
+    co_return fail(std::move(launched).error());
+  }
+  spawn_watch(e, false);
+  emit(EventType::Created, e);
+  co_return info(e);
+}
+
+reactor::Task<Expected<ContainerInfo>> Supervisor::start(std::string id) {
+  Entry* e = find(id);
+  if (!e) co_return fail(not_found(id, "start"));
+  if (e->busy)
+    co_return fail(Error(ErrorCode::ContainerNotStopped,
+                         "start container " + id + ": busy being created or restarted"));
+  if (!e->container || e->container->status() != ContainerStatus::Created)
+    co_return fail(Error(ErrorCode::ContainerNotStopped, "start container " + id + ": status is " +
+                                                             info(*e).status + ", not created"));
+  e->busy = true;
+  auto started = co_await e->container->start();
+  e->busy = false;
+  e->idle.notify_all();
+  if (!started) co_return fail(std::move(started).error());
+  e->started_at = std::chrono::steady_clock::now();
+  emit(EventType::Started, *e);
+  co_return info(*e);
+}
+
+reactor::Task<Expected<ContainerInfo>> Supervisor::run(CreateRequest request) {
+  std::string id = request.id;
+  auto created = co_await create(std::move(request));
+  if (!created) co_return created;
+  co_return co_await start(id);
+}
+
+Expected<void> Supervisor::kill(const std::string& id, int signal, bool all) {
+  Entry* e = find(id);
+  if (!e) return fail(not_found(id, "kill"));
+  if (e->restarting) {
+    // Between two runs: the kill cancels the pending restart, or stops the new run at once if
+    // it is being launched (the watcher checks kill_requested after the launch).
+    e->kill_requested = true;
+    e->stopped_by_user = true;
+    if (e->backoff_stop) e->backoff_stop->request_stop();
+    return {};
+  }
+  if (!e->container || !alive_status(e->container->status()) || e->last_exit)
+    return fail(
+        Error(ErrorCode::ContainerNotRunning, "kill container " + id + ": it is not running"));
+  e->kill_requested = true;
+  return e->container->signal(signal, all);
+}
+
+reactor::Task<Expected<void>> Supervisor::remove(std::string id, bool force) {
+  const std::string context = "delete container " + id;
+  Entry* e = find(id);
+  if (!e) co_return fail(not_found(id, "delete"));
+  if (e->busy || e->deleting)
+    co_return fail(Error(ErrorCode::ContainerNotStopped,
+                         context + ": busy being created, restarted or deleted"));
+  bool alive = e->container && alive_status(e->container->status()) && !e->last_exit;
+  if (alive && e->container->status() != ContainerStatus::Created && !force)
+    co_return fail(Error(ErrorCode::ContainerNotStopped,
+                         context + ": it is " + info(*e).status + " (use force)"));
+  e->deleting = true;
+  e->kill_requested = true;
+  if (e->backoff_stop) e->backoff_stop->request_stop();
+  if (alive) {
+    if (e->container->status() == ContainerStatus::Paused) (void)e->container->resume();
+    if (!e->container->signal(SIGKILL, true)) (void)e->container->signal(SIGKILL, false);
+  }
+  co_await wait_idle(*e);
+  auto destroyed = co_await e->container->destroy();
+  if (!destroyed) {
+    e->deleting = false;
+    co_return fail(std::move(destroyed).error());
+  }
+  std::error_code ignored;
+  std::filesystem::remove_all(supervised_dir(id), ignored);
+  emit(EventType::Deleted, *e);
+  entries_.erase(id);
+  co_return Expected<void>{};
+}
+
+Expected<ContainerInfo> Supervisor::state(const std::string& id) const {
+  Entry* e = find(id);
+  if (!e) return fail(not_found(id, "state of"));
+  return info(*e);
+}
+
+std::vector<ContainerInfo> Supervisor::list() const {
+  std::vector<ContainerInfo> out;
+  out.reserve(entries_.size());
+  for (const auto& [id, e] : entries_) out.push_back(info(*e));
+  return out;
+}
+
+reactor::Task<Expected<ExitRecord>> Supervisor::wait(std::string id, std::stop_token token) {
+  for (;;) {
+    Entry* e = find(id);
+    if (!e) co_return fail(not_found(id, "wait for"));
+    if (!e->watching && !e->busy && !e->restarting) {
+      if (e->last_exit) co_return *e->last_exit;
+      if (e->container && e->container->state().exit) co_return *e->container->state().exit;
+      ExitRecord unknown;
+      unknown.known = false;
+      co_return unknown;
+    }
+    if (!co_await e->exited.wait(token))
+      co_return fail(Error(ErrorCode::SystemError, "wait for container " + id + ": cancelled"));
+  }
+}
+
+Expected<nlohmann::json> Supervisor::stats(const std::string& id) const {
+  Entry* e = find(id);
+  if (!e) return fail(not_found(id, "stats of"));
+  nlohmann::json j{{"id", id}};
+  const cgroups::Manager* cgroup = e->container ? e->container->cgroup_manager() : nullptr;
+  if (!cgroup) return j;
+  auto stats = cgroup->stats();
+  if (!stats) return fail(std::move(stats).error().with_context("stats of container " + id));
+  auto put = [&](const char* name, const std::optional<std::uint64_t>& value) {
+    if (value) j[name] = *value;
+  };
+  put("memory_usage_bytes", stats->memory_usage_bytes);
+  put("memory_max_usage_bytes", stats->memory_max_usage_bytes);
+  put("cpu_usage_ns", stats->cpu_usage_ns);
+  put("pids_current", stats->pids_current);
+  put("oom_kill_count", stats->oom_kill_count);
+  return j;
+}
+
+Expected<LogWriter*> Supervisor::log(const std::string& id) {
+  Entry* e = find(id);
+  if (!e) return fail(not_found(id, "logs of"));
+  return &e->log;
+}
+
+// ---- recovery and shutdown ------------------------------------------------------------------
+
+reactor::Task<Expected<std::size_t>> Supervisor::recover() {
+  std::size_t loaded = 0;
+  std::error_code ec;
+  std::filesystem::directory_iterator it(options_.root + "/supervised", ec);
+  if (ec)
+    co_return fail(
+        Error::from_errno(ec.value(), "supervisor: recover: list", options_.root + "/supervised"));
+  for (const auto& dirent : it) {
+    std::string id = dirent.path().filename().string();
+    if (find(id)) continue;
+    auto report = [&](const std::string& why) {
+      std::fprintf(stderr, "corrald: recover %s: %s (left as it is)\n", id.c_str(), why.c_str());
+    };
+    std::ifstream in(dirent.path() / kMetaFile);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto meta = nlohmann::json::parse(text.str(), nullptr, false);
+    if (!in || meta.is_discarded() || !meta.is_object()) {
+      report("unreadable " + (dirent.path() / kMetaFile).string());
+      continue;
+    }
+    auto policy = RestartPolicy::parse(meta.value("restart", "no"));
+    if (!policy) {
+      report(policy.error().what());
+      continue;
+    }
+    auto container = factory_.load(id);
+    if (!container) {
+      report(container.error().what());
+      continue;
+    }
+    auto log = LogWriter::open((dirent.path() / kLogFile).string(), options_.log_rotation);
+    if (!log) {
+      report(log.error().what());
+      continue;
+    }
+    auto owned = std::make_unique<Entry>();
+    Entry& e = *owned;
+    e.id = id;
+    e.bundle = meta.value("bundle", "");
+    e.tracker = RestartTracker(*policy, options_.backoff);
+    e.tracker.set_total_restarts(meta.value("restart_count", 0u));
+    e.stopped_by_user = meta.value("stopped_by_user", false);
+    e.container = std::move(*container);
+    e.log = std::move(*log);
+    e.started_at = std::chrono::steady_clock::now();
+    entries_.emplace(id, std::move(owned));
+    ++loaded;
+    if (alive_status(e.container->status())) {
+      spawn_watch(e, false);
+    } else {
+      e.last_exit = e.container->state().exit;
+      if (!e.last_exit) {
+        ExitRecord unknown;
+        unknown.known = false;
+        e.last_exit = unknown;
+      }
+      if (e.tracker.restart_at_daemon_start(e.stopped_by_user)) spawn_watch(e, true);
+    }
+  }
+  co_return loaded;
+}
+
+reactor::Task<void> Supervisor::shutdown(bool stop_containers) {
+  shutting_down_ = true;
+  if (stop_containers) {
+    for (auto& [id, e] : entries_) {
+      if (e->backoff_stop) e->backoff_stop->request_stop();
+      if (!e->container || !alive_status(e->container->status()) || e->last_exit) continue;
+      e->kill_requested = true;
+      if (e->container->status() == ContainerStatus::Paused) (void)e->container->resume();
+      (void)e->container->signal(SIGTERM, true);
+    }
+    auto deadline = std::chrono::steady_clock::now() + options_.stop_grace;
+    auto any_alive = [&] {
+      for (auto& [id, e] : entries_)
+        if (e->watching && !e->restarting) return true;
+      return false;
+    };
+    // Only while stopping: a coarse poll of the watchers is fine here.
+    while (any_alive() && std::chrono::steady_clock::now() < deadline)
+      co_await reactor::sleep_for(std::chrono::milliseconds(50));
+    for (auto& [id, e] : entries_)
+      if (e->watching && e->container) (void)e->container->signal(SIGKILL, true);
+    for (auto& [id, e] : entries_) co_await wait_idle(*e);
+  }
+  shutdown_.request_stop();
+  co_await scope_.join();
+}
+
+}  // namespace corral::supervisor

@@ -1,0 +1,145 @@
+#pragma once
+// Supervisor: many containers on one reactor thread, with no thread or process per container.
+//
+// It creates and starts containers through a Factory, watches each init's exit on the reactor
+// (a poll on the init's pidfd, then Container::wait, which reaps our own child and writes the
+// exit status and time to state.json), restarts them by policy with backoff, captures their
+// stdout/stderr through a pipe per stream into a CRI-format log file, and tells subscribers
+// what happened (created, started, exited, oom, restarted, deleted).
+//
+// Layout under the root:
+//   ROOT/containers/ID/state.json        the Factory's (runc-like) container state
+//   ROOT/supervised/ID/meta.json         bundle, restart policy, restart count, stopped by user
+//   ROOT/supervised/ID/container.log     CRI log, rotated to container.log.1, .2, ...
+//
+// Threading contract: a Supervisor belongs to the thread that owns the Reactor it was opened
+// on; every method must be called there (from another thread, hand the call over with
+// Reactor::post). Coroutines returned must be awaited on that thread.
+//
+// Recovery: open() followed by recover() loads every container under the root. A running one
+// is watched again through a pidfd; as corrald is then not its parent, its exit status cannot be
+// learnt and the exit record says known = false. Its log pipes died with the previous corrald:
+// its output from then on is lost (see docs/corrald.md).
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "reactor/scope.hpp"
+#include "reactor/task.hpp"
+#include "runtime/factory.hpp"
+#include "runtime/supervisor/cri_log.hpp"
+#include "runtime/supervisor/event.hpp"
+#include "runtime/supervisor/notifier.hpp"
+#include "runtime/supervisor/restart_policy.hpp"
+
+namespace corral::supervisor {
+
+struct SupervisorOptions {
+  std::string root = "/run/corrald";
+  FactoryOptions factory;
+  BackoffSettings backoff;
+  LogRotation log_rotation;
+  std::size_t max_log_line = CriLineSplitter::kDefaultMaxLine;
+  std::chrono::milliseconds stop_grace{10'000};  // shutdown(stop_containers): TERM, then KILL
+};
+
+struct CreateRequest {
+  std::string id;
+  std::string bundle;  // directory holding config.json
+  RestartPolicy restart;
+};
+
+struct ContainerInfo {
+  std::string id;
+  std::string bundle;
+  std::string status;  // creating, created, running, paused, stopped, restarting
+  pid_t pid = 0;
+  RestartPolicy restart;
+  unsigned restart_count = 0;
+  bool stopped_by_user = false;
+  std::optional<ExitRecord> exit;
+  std::int64_t created_ns = 0;
+  std::string log_path;
+  nlohmann::json to_json() const;
+};
+
+class Supervisor {
+ public:
+  // Makes ROOT, ROOT/containers and ROOT/supervised (0700). Call on the reactor's thread.
+  static Expected<std::unique_ptr<Supervisor>> open(SupervisorOptions options);
+  // shutdown() must have completed (it joins the coroutines this object started).
+  ~Supervisor();
+  Supervisor(const Supervisor&) = delete;
+  Supervisor& operator=(const Supervisor&) = delete;
+
+  const std::string& root() const { return options_.root; }
+
+  // Loads the containers found under the root; returns how many, and reports the ones it could
+  // not load to stderr (they are left on disk, untouched).
+  reactor::Task<Expected<std::size_t>> recover();
+
+  reactor::Task<Expected<ContainerInfo>> create(CreateRequest request);
+  reactor::Task<Expected<ContainerInfo>> start(std::string id);
+  reactor::Task<Expected<ContainerInfo>> run(CreateRequest request);
+  // Signals the init (all = false) or every process of the container's cgroup. A kill through
+  // the supervisor counts as a stop by the user: the exit that follows is not restarted, and a
+  // pending restart is cancelled.
+  Expected<void> kill(const std::string& id, int signal, bool all = false);
+  // Removes a stopped (or created) container: its cgroup, state, logs. A running one needs
+  // force (it is then killed first).
+  reactor::Task<Expected<void>> remove(std::string id, bool force);
+  Expected<ContainerInfo> state(const std::string& id) const;
+  std::vector<ContainerInfo> list() const;
+  // Returns the exit once the container is stopped for good (no restart pending). A stop
+  // request on `token` ends the wait with ECANCELED-like SystemError.
+  reactor::Task<Expected<ExitRecord>> wait(std::string id, std::stop_token token = {});
+  // cgroup statistics of one container.
+  Expected<nlohmann::json> stats(const std::string& id) const;
+
+  using Subscriber = std::function<void(const Event&)>;
+  std::uint64_t subscribe(Subscriber subscriber);
+  void unsubscribe(std::uint64_t handle);
+
+  // The log of a container (files to read, and observe() for follow).
+  Expected<LogWriter*> log(const std::string& id);
+
+  // Ends every coroutine of the supervisor. Containers keep running unless stop_containers
+  // (SIGTERM, then SIGKILL after the grace time); they stay on disk either way.
+  reactor::Task<void> shutdown(bool stop_containers);
+
+  std::size_t size() const { return entries_.size(); }
+
+ private:
+  struct Entry;
+  Supervisor(SupervisorOptions options, Factory factory);
+
+  Entry* find(const std::string& id) const;
+  std::string supervised_dir(const std::string& id) const;
+  ContainerInfo info(const Entry& e) const;
+  void emit(EventType type, const Entry& e, std::optional<ExitRecord> exit = {});
+  Expected<void> save_meta(const Entry& e) const;
+  // Makes the container (pipes, cgroup, init) and starts its log pumps; e.container replaced.
+  reactor::Task<Expected<void>> launch(Entry& e, Config config, bool start);
+  reactor::Task<void> pump(Entry& e, int fd, LogStream stream);
+  reactor::Task<void> watch(Entry& e, bool restart_first);
+  void spawn_watch(Entry& e, bool restart_first);
+  reactor::Task<void> wait_idle(Entry& e);
+
+  SupervisorOptions options_;
+  Factory factory_;
+  std::map<std::string, std::unique_ptr<Entry>> entries_;
+  std::map<std::uint64_t, Subscriber> subscribers_;
+  std::uint64_t next_subscriber_ = 1;
+  std::stop_source shutdown_;
+  bool shutting_down_ = false;
+  reactor::TaskScope scope_;
+};
+
+}  // namespace corral::supervisor
