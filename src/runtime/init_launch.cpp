@@ -1,8 +1,11 @@
 #include "runtime/init_launch.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/nsfs.h>
 #include <linux/sched.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,27 +41,175 @@ struct FdList {
   }
 };
 
-// In the child: join namespaces, lay out fds 0-3 (+4: the exec report pipe), exec.
-[[noreturn]] void child_main(const int* ns_fds, std::size_t ns_count, const int stdio[3],
-                             int pipe_fd, int report_fd, const char* program, char* const* argv,
-                             char* const* envp) {
-  for (std::size_t i = 0; i < ns_count; ++i) {
-    if (::setns(ns_fds[i], 0) < 0) {
-      int err = errno;
-      [[maybe_unused]] ssize_t n = ::write(report_fd, &err, sizeof err);
-      ::_exit(120);
-    }
+// What the child reports on its exec-report pipe when it cannot exec (it then exits).
+enum class ChildStage : int { JoinNamespace, WaitForMaps, BecomeRoot, Exec };
+
+struct ChildReport {
+  ChildStage stage;
+  int err;
+};
+
+// Everything the child needs, prepared by the parent: between clone3 and execve the child makes
+// only async-signal-safe system calls.
+struct ChildPlan {
+  const int* ns_fds;  // joined in order (a user namespace first)
+  std::size_t ns_count;
+  int maps_fd;       // >= 0: wait for one byte here (the parent wrote the id maps) before exec
+  bool become_root;  // in a new or joined user namespace: become its uid/gid 0
+  const int* stdio;
+  int pipe_fd;  // -1: no fd 3
+  const int* extra_fds;
+  std::size_t extra_count;
+  int report_fd;
+  const char* program;
+  char* const* argv;
+  char* const* envp;
+};
+
+[[noreturn]] void child_fail(int report_fd, ChildStage stage, int err) {
+  ChildReport report{stage, err};
+  [[maybe_unused]] ssize_t n = ::write(report_fd, &report, sizeof report);
+  ::_exit(120);
+}
+
+// In the child: join namespaces, wait for the id maps, become root of the user namespace, lay
+// out fds 0-3 and the extra fds (the exec report pipe goes right after them), exec.
+[[noreturn]] void child_main(const ChildPlan& plan) {
+  for (std::size_t i = 0; i < plan.ns_count; ++i)
+    if (::setns(plan.ns_fds[i], 0) < 0)
+      child_fail(plan.report_fd, ChildStage::JoinNamespace, errno);
+  if (plan.maps_fd >= 0) {
+    char byte = 0;
+    ssize_t n;
+    do {
+      n = ::read(plan.maps_fd, &byte, 1);
+    } while (n < 0 && errno == EINTR);
+    // No byte: the parent could not write the maps and is about to kill us.
+    if (n != 1) child_fail(plan.report_fd, ChildStage::WaitForMaps, n < 0 ? errno : EPIPE);
+  }
+  if (plan.become_root) {
+    // The host's supplementary groups must not follow us in (EPERM: setgroups is denied in
+    // this namespace, and then there are none to drop that the namespace could see).
+    if (::setgroups(0, nullptr) < 0 && errno != EPERM)
+      child_fail(plan.report_fd, ChildStage::BecomeRoot, errno);
+    if (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0)
+      child_fail(plan.report_fd, ChildStage::BecomeRoot, errno);
   }
   reactor::reset_signals_for_exec();
-  bool ok = ::dup2(stdio[0], 0) >= 0 && ::dup2(stdio[1], 1) >= 0 && ::dup2(stdio[2], 2) >= 0 &&
-            ::dup2(pipe_fd, 3) >= 0 && ::dup3(report_fd, 4, O_CLOEXEC) >= 0;
+  const int report_target = 4 + static_cast<int>(plan.extra_count);
+  bool ok = ::dup2(plan.stdio[0], 0) >= 0 && ::dup2(plan.stdio[1], 1) >= 0 &&
+            ::dup2(plan.stdio[2], 2) >= 0;
+  if (ok && plan.pipe_fd >= 0) ok = ::dup2(plan.pipe_fd, 3) >= 0;
+  for (std::size_t i = 0; ok && i < plan.extra_count; ++i)
+    ok = ::dup2(plan.extra_fds[i], 4 + static_cast<int>(i)) >= 0;
+  if (ok) ok = ::dup3(plan.report_fd, report_target, O_CLOEXEC) >= 0;
   if (ok) {
-    ::syscall(SYS_close_range, 5, ~0U, 0);
-    ::execve(program, argv, envp);
+    if (plan.pipe_fd < 0) ::close(3);
+    ::syscall(SYS_close_range, report_target + 1, ~0U, 0);
+    ::execve(plan.program, plan.argv, plan.envp);
   }
+  child_fail(ok ? report_target : plan.report_fd, ChildStage::Exec, errno);
+}
+
+const char* stage_step(ChildStage stage) {
+  switch (stage) {
+    case ChildStage::JoinNamespace:
+      return "join a namespace";
+    case ChildStage::WaitForMaps:
+      return "wait for the user namespace's id maps";
+    case ChildStage::BecomeRoot:
+      return "become root of the user namespace";
+    case ChildStage::Exec:
+      break;
+  }
+  return "exec";
+}
+
+// The type (CLONE_NEW*) of the namespace behind an nsfs fd.
+Expected<int> namespace_type(int fd, const std::string& path) {
+  int type = ::ioctl(fd, NS_GET_NSTYPE);
+  if (type < 0) return fail(Error::from_errno(errno, "namespace type of", path));
+  return type;
+}
+
+const char* ns_name_of_flag(int type) {
+  switch (type) {
+    case CLONE_NEWNET:
+      return "net";
+    case CLONE_NEWIPC:
+      return "ipc";
+    case CLONE_NEWUTS:
+      return "uts";
+    case CLONE_NEWCGROUP:
+      return "cgroup";
+    case CLONE_NEWTIME:
+      return "time_for_children";
+    case CLONE_NEWPID:
+      return "pid_for_children";
+  }
+  return nullptr;
+}
+
+// Namespaces the launching thread itself enters around clone3, and leaves afterwards.
+class ThreadNamespaces {
+ public:
+  ThreadNamespaces() = default;
+  ThreadNamespaces(const ThreadNamespaces&) = delete;
+  ThreadNamespaces& operator=(const ThreadNamespaces&) = delete;
+  ~ThreadNamespaces() { leave(); }
+
+  Expected<void> enter(int fd, int type, const std::string& path) {
+    const char* name = ns_name_of_flag(type);
+    if (!name)
+      return fail(Error(ErrorCode::Unsupported,
+                        "join namespace " + path + " together with a new user namespace"));
+    std::string own_path = std::string("/proc/thread-self/ns/") + name;
+    int own = ::open(own_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (own < 0) return fail(Error::from_errno(errno, "open", own_path));
+    if (::setns(fd, type) < 0) {
+      int err = errno;
+      ::close(own);
+      return fail(Error::from_errno(err, "setns", path));
+    }
+    saved_.push_back({own, type});
+    return {};
+  }
+  void leave() {
+    // Our own namespaces are always valid targets: this cannot fail short of a kernel bug, and
+    // a reactor thread left in a container's namespace must not go on.
+    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
+      if (::setns(it->first, it->second) < 0) std::abort();
+      ::close(it->first);
+    }
+    saved_.clear();
+  }
+
+ private:
+  std::vector<std::pair<int, int>> saved_;
+};
+
+Expected<void> write_proc_file(pid_t pid, const char* name, const std::string& text) {
+  std::string path = "/proc/" + std::to_string(pid) + "/" + name;
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return fail(Error::from_errno(errno, "open", path));
+  ssize_t n = ::write(fd, text.data(), text.size());
   int err = errno;
-  [[maybe_unused]] ssize_t n = ::write(ok ? 4 : report_fd, &err, sizeof err);
-  ::_exit(121);
+  ::close(fd);
+  if (n != static_cast<ssize_t>(text.size()))
+    return fail(
+        Error::from_errno(n < 0 ? err : EIO, "write \"" + text.substr(0, 64) + "\" to", path));
+  return {};
+}
+
+// The parent's part of a new user namespace. A writer without CAP_SETGID over the parent
+// namespace may only write gid_map once setgroups is denied; root keeps setgroups allowed, so
+// the container's processes can still have supplementary groups.
+Expected<void> write_id_maps(pid_t pid, const InitSpawn& spawn) {
+  if (::geteuid() != 0)
+    if (auto denied = write_proc_file(pid, "setgroups", "deny"); !denied) return denied;
+  if (auto gids = write_proc_file(pid, "gid_map", id_map_text(spawn.gid_mappings)); !gids)
+    return gids;
+  return write_proc_file(pid, "uid_map", id_map_text(spawn.uid_mappings));
 }
 
 }  // namespace
@@ -128,7 +279,22 @@ void leave_pid_namespace_for_children(int restore_fd) {
 
 }  // namespace detail
 
+std::string id_map_text(const std::vector<IdMapping>& mappings) {
+  std::string text;
+  for (const auto& m : mappings)
+    text += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " +
+            std::to_string(m.size) + "\n";
+  return text;
+}
+
+bool maps_root(const std::vector<IdMapping>& mappings) {
+  for (const auto& m : mappings)
+    if (m.container_id == 0 && m.size > 0) return true;
+  return false;
+}
+
 Expected<SpawnedProcess> spawn_init(const InitSpawn& spawn) {
+  const bool new_user_ns = (spawn.clone_flags & CLONE_NEWUSER) != 0;
   FdList owned;
   int null_fd = owned.add(::open("/dev/null", O_RDWR | O_CLOEXEC));
   if (null_fd < 0) return fail(Error::from_errno(errno, "open", "/dev/null"));
@@ -138,19 +304,63 @@ Expected<SpawnedProcess> spawn_init(const InitSpawn& spawn) {
     stdio[i] = owned.add(::fcntl(source, F_DUPFD_CLOEXEC, kFirstSafeFd));
     if (stdio[i] < 0) return fail(Error::from_errno(errno, "dup", "stdio of " + spawn.program));
   }
-  int pipe_fd = owned.add(::fcntl(spawn.pipe_fd, F_DUPFD_CLOEXEC, kFirstSafeFd));
-  if (pipe_fd < 0) return fail(Error::from_errno(errno, "dup", "init pipe"));
-  std::vector<int> ns_fds;
+  int pipe_fd = -1;
+  if (spawn.pipe_fd >= 0) {
+    pipe_fd = owned.add(::fcntl(spawn.pipe_fd, F_DUPFD_CLOEXEC, kFirstSafeFd));
+    if (pipe_fd < 0) return fail(Error::from_errno(errno, "dup", "init pipe"));
+  }
+  std::vector<int> extra_fds;
+  for (int fd : spawn.extra_fds) {
+    extra_fds.push_back(owned.add(::fcntl(fd, F_DUPFD_CLOEXEC, kFirstSafeFd)));
+    if (extra_fds.back() < 0) return fail(Error::from_errno(errno, "dup", "fd for the init"));
+  }
+
+  // Namespaces joined in the child, a user namespace first (it decides the privileges over the
+  // others); with a new user namespace, the launching thread joins them instead.
+  std::vector<int> child_ns_fds;
+  ThreadNamespaces thread_namespaces;
+  struct ThreadJoin {
+    int fd;
+    int type;
+    const std::string* path;
+  };
+  std::vector<ThreadJoin> thread_joins;
+  bool joins_user_ns = false;
   for (const auto& path : spawn.join_namespaces) {
     int fd = owned.add(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd < 0) return fail(Error::from_errno(errno, "open namespace", path));
-    ns_fds.push_back(fd);
+    auto type = namespace_type(fd, path);
+    if (!type) return fail(std::move(type).error());
+    if (*type == CLONE_NEWUSER) {
+      if (new_user_ns)
+        return fail(Error(ErrorCode::ConfigInvalid,
+                          "join user namespace " + path + " and create one: choose one"));
+      joins_user_ns = true;
+      child_ns_fds.insert(child_ns_fds.begin(), fd);
+    } else if (new_user_ns) {
+      thread_joins.push_back({fd, *type, &path});
+    } else {
+      child_ns_fds.push_back(fd);
+    }
   }
   int pid_ns_fd = -1;
   if (!spawn.pid_namespace_path.empty()) {
     pid_ns_fd = owned.add(::open(spawn.pid_namespace_path.c_str(), O_RDONLY | O_CLOEXEC));
     if (pid_ns_fd < 0)
       return fail(Error::from_errno(errno, "open namespace", spawn.pid_namespace_path));
+  }
+  int maps_read = -1, maps_write = -1;
+  if (new_user_ns) {
+    if (spawn.uid_mappings.empty() || spawn.gid_mappings.empty())
+      return fail(
+          Error(ErrorCode::ConfigInvalid, "a new user namespace needs both uid and gid mappings"));
+    int maps[2];
+    if (::pipe2(maps, O_CLOEXEC) < 0)
+      return fail(Error::from_errno(errno, "pipe", "user namespace maps"));
+    maps_read = owned.add(::fcntl(maps[0], F_DUPFD_CLOEXEC, kFirstSafeFd));
+    maps_write = owned.add(maps[1]);
+    ::close(maps[0]);
+    if (maps_read < 0) return fail(Error::from_errno(errno, "dup", "user namespace maps"));
   }
   int report[2];
   if (::pipe2(report, O_CLOEXEC) < 0) return fail(Error::from_errno(errno, "pipe", "exec report"));
@@ -162,6 +372,21 @@ Expected<SpawnedProcess> spawn_init(const InitSpawn& spawn) {
 
   auto argv = c_strings(spawn.argv);
   auto envp = c_strings(spawn.env);
+  ChildPlan plan{child_ns_fds.data(),
+                 child_ns_fds.size(),
+                 maps_read,
+                 new_user_ns || joins_user_ns,
+                 stdio,
+                 pipe_fd,
+                 extra_fds.data(),
+                 extra_fds.size(),
+                 report_write,
+                 spawn.program.c_str(),
+                 argv.data(),
+                 envp.data()};
+  for (const auto& join : thread_joins)
+    if (auto entered = thread_namespaces.enter(join.fd, join.type, *join.path); !entered)
+      return fail(std::move(entered).error());
   int pidfd = -1;
   auto cloned = with_pid_namespace_for_children(pid_ns_fd, [&]() -> long {
     clone_args args{};
@@ -169,28 +394,53 @@ Expected<SpawnedProcess> spawn_init(const InitSpawn& spawn) {
     args.pidfd = reinterpret_cast<__u64>(&pidfd);
     args.exit_signal = SIGCHLD;
     long pid = ::syscall(SYS_clone3, &args, sizeof args);
-    if (pid == 0)
-      child_main(ns_fds.data(), ns_fds.size(), stdio, pipe_fd, report_write, spawn.program.c_str(),
-                 argv.data(), envp.data());
+    if (pid == 0) child_main(plan);
     return pid < 0 ? -errno : pid;
   });
+  thread_namespaces.leave();
   if (!cloned) return fail(std::move(cloned).error());
   if (*cloned < 0)
     return fail(Error::from_errno(static_cast<int>(-*cloned), "clone3", spawn.program));
   pid_t pid = static_cast<pid_t>(*cloned);
-
-  ::close(report_write);
-  owned.fds.back() = -1;
-  int exec_errno = 0;
-  ssize_t n;
-  do {
-    n = ::read(report[0], &exec_errno, sizeof exec_errno);
-  } while (n < 0 && errno == EINTR);
-  if (n == static_cast<ssize_t>(sizeof exec_errno)) {
+  auto kill_and_reap = [&] {
+    ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
     siginfo_t info{};
     ::waitid(P_PIDFD, static_cast<id_t>(pidfd), &info, WEXITED);
     ::close(pidfd);
-    return fail(Error::from_errno(exec_errno, "start the init: exec", spawn.program));
+  };
+
+  if (new_user_ns) {
+    auto written = write_id_maps(pid, spawn);
+    if (!written) {
+      kill_and_reap();
+      return fail(std::move(written).error().with_context("start the init in a user namespace"));
+    }
+    char go = 1;
+    if (::write(maps_write, &go, 1) != 1) {
+      int err = errno;
+      kill_and_reap();
+      return fail(Error::from_errno(err, "start the init: release it after the id maps"));
+    }
+  }
+
+  // The write end must be ours no longer, or the read below would never see end-of-file.
+  for (auto& fd : owned.fds)
+    if (fd == report_write) {
+      ::close(fd);
+      fd = -1;
+    }
+  ChildReport child_report{};
+  ssize_t n;
+  do {
+    n = ::read(report[0], &child_report, sizeof child_report);
+  } while (n < 0 && errno == EINTR);
+  if (n == static_cast<ssize_t>(sizeof child_report)) {
+    siginfo_t info{};
+    ::waitid(P_PIDFD, static_cast<id_t>(pidfd), &info, WEXITED);
+    ::close(pidfd);
+    return fail(Error::from_errno(child_report.err,
+                                  std::string("start the init: ") + stage_step(child_report.stage),
+                                  spawn.program));
   }
   return SpawnedProcess{pid, pidfd};
 }
