@@ -41,8 +41,9 @@ struct FdList {
   }
 };
 
-// What the child reports on its exec-report pipe when it cannot exec (it then exits).
-enum class ChildStage : int { JoinNamespace, WaitForMaps, BecomeRoot, Exec };
+// What the child reports on its exec-report pipe: why it cannot exec (it then exits), or, for
+// an intermediate child, the pid of the child it made (`err` holds the pid then).
+enum class ChildStage : int { JoinNamespace, WaitForMaps, BecomeRoot, Clone, Exec, Cloned };
 
 struct ChildReport {
   ChildStage stage;
@@ -56,6 +57,10 @@ struct ChildPlan {
   std::size_t ns_count;
   int maps_fd;       // >= 0: wait for one byte here (the parent wrote the id maps) before exec
   bool become_root;  // in a new or joined user namespace: become its uid/gid 0
+  // Non-zero: this child is an intermediate in a joined user namespace; it makes the real child
+  // with these CLONE_NEW* flags (so the joined user namespace owns the new namespaces) as a
+  // sibling (CLONE_PARENT), reports its pid and exits.
+  std::uint64_t sibling_flags;
   const int* stdio;
   int pipe_fd;  // -1: no fd 3
   const int* extra_fds;
@@ -95,6 +100,17 @@ struct ChildPlan {
     if (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0)
       child_fail(plan.report_fd, ChildStage::BecomeRoot, errno);
   }
+  if (plan.sibling_flags) {
+    clone_args args{};
+    args.flags = CLONE_PARENT | plan.sibling_flags;  // exit_signal must be 0 with CLONE_PARENT
+    long pid = ::syscall(SYS_clone3, &args, sizeof args);
+    if (pid < 0) child_fail(plan.report_fd, ChildStage::Clone, errno);
+    if (pid > 0) {
+      ChildReport cloned{ChildStage::Cloned, static_cast<int>(pid)};
+      [[maybe_unused]] ssize_t n = ::write(plan.report_fd, &cloned, sizeof cloned);
+      ::_exit(0);
+    }
+  }
   reactor::reset_signals_for_exec();
   const int report_target = 4 + static_cast<int>(plan.extra_count);
   bool ok = ::dup2(plan.stdio[0], 0) >= 0 && ::dup2(plan.stdio[1], 1) >= 0 &&
@@ -119,6 +135,9 @@ const char* stage_step(ChildStage stage) {
       return "wait for the user namespace's id maps";
     case ChildStage::BecomeRoot:
       return "become root of the user namespace";
+    case ChildStage::Clone:
+      return "clone3 in the joined user namespace";
+    case ChildStage::Cloned:
     case ChildStage::Exec:
       break;
   }
@@ -376,6 +395,7 @@ Expected<SpawnedProcess> spawn_init(const InitSpawn& spawn) {
                  child_ns_fds.size(),
                  maps_read,
                  new_user_ns || joins_user_ns,
+                 joins_user_ns ? spawn.clone_flags : 0,
                  stdio,
                  pipe_fd,
                  extra_fds.data(),
@@ -390,7 +410,7 @@ Expected<SpawnedProcess> spawn_init(const InitSpawn& spawn) {
   int pidfd = -1;
   auto cloned = with_pid_namespace_for_children(pid_ns_fd, [&]() -> long {
     clone_args args{};
-    args.flags = CLONE_PIDFD | spawn.clone_flags;
+    args.flags = CLONE_PIDFD | (joins_user_ns ? 0 : spawn.clone_flags);
     args.pidfd = reinterpret_cast<__u64>(&pidfd);
     args.exit_signal = SIGCHLD;
     long pid = ::syscall(SYS_clone3, &args, sizeof args);
@@ -431,9 +451,28 @@ Expected<SpawnedProcess> spawn_init(const InitSpawn& spawn) {
     }
   ChildReport child_report{};
   ssize_t n;
-  do {
-    n = ::read(report[0], &child_report, sizeof child_report);
-  } while (n < 0 && errno == EINTR);
+  auto read_report = [&] {
+    do {
+      n = ::read(report[0], &child_report, sizeof child_report);
+    } while (n < 0 && errno == EINTR);
+  };
+  read_report();
+  if (n == static_cast<ssize_t>(sizeof child_report) && child_report.stage == ChildStage::Cloned) {
+    // The intermediate made the real child, our child too (CLONE_PARENT): reap the one, keep the
+    // other (its pid cannot be reused while it is our unreaped child, so pidfd_open is safe).
+    siginfo_t info{};
+    ::waitid(P_PIDFD, static_cast<id_t>(pidfd), &info, WEXITED);
+    ::close(pidfd);
+    pid = static_cast<pid_t>(child_report.err);
+    pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (pidfd < 0) {
+      int err = errno;
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+      return fail(Error::from_errno(err, "start the init: pidfd_open", spawn.program));
+    }
+    read_report();
+  }
   if (n == static_cast<ssize_t>(sizeof child_report)) {
     siginfo_t info{};
     ::waitid(P_PIDFD, static_cast<id_t>(pidfd), &info, WEXITED);

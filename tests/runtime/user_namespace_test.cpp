@@ -129,6 +129,40 @@ TEST_F(UserNamespaceTest, ExecFailuresKeepTheirStatuses) {
   }
 }
 
+TEST_F(UserNamespaceTest, JoinsAUserNamespaceByPathAndOwnsItsNewNamespacesThere) {
+  auto owner = factory_->create_container("owner", mapped_config({"sleep", "1000"}));
+  ASSERT_TRUE(owner) << owner.error().what();
+  ASSERT_TRUE((*owner)->run_blocking());
+  const std::string user_ns = "/proc/" + std::to_string((*owner)->init_pid()) + "/ns/user";
+
+  // New pid/mount/uts/ipc namespaces, made inside the joined user namespace (mounting proc and
+  // setting the hostname need its privileges over them).
+  Config config =
+      rootfs_.config({"sh", "-c", "id -u; readlink /proc/self/ns/user; hostname; echo $$; exit 6"});
+  config.linux_spec.namespaces.push_back({NamespaceType::User, user_ns});
+  auto joiner = factory_->create_container("joiner", std::move(config));
+  ASSERT_TRUE(joiner) << joiner.error().what();
+  int out = ::open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  auto ran = (*joiner)->run_blocking({-1, out, out});
+  ::close(out);
+  ASSERT_TRUE(ran) << ran.error().what();
+  std::string status = read_file("/proc/" + std::to_string((*joiner)->init_pid()) + "/status");
+  // Read before the wait: until it is reaped, even an exited init keeps its /proc entry.
+  EXPECT_EQ(ids_of(status, "Uid"), std::vector<long>(4, kHostBase)) << status;
+  auto exit = (*joiner)->wait_blocking();
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(shell_status(*exit), 6) << read_file(out_path_);
+  EXPECT_EQ(read_file(out_path_),
+            "0\n" + fs::read_symlink(user_ns).string() + "\ncorral-test\n1\n");
+  EXPECT_TRUE((*joiner)->destroy_blocking());
+
+  ASSERT_TRUE((*owner)->signal(SIGKILL));
+  EXPECT_TRUE((*owner)->wait_blocking());
+  EXPECT_TRUE((*owner)->destroy_blocking());
+  EXPECT_EQ(testing::count_dir_entries(root_), 0);
+  EXPECT_EQ(testing::count_own_children(), 0);
+}
+
 TEST_F(UserNamespaceTest, RootMustBeMapped) {
   Config config = mapped_config({"true"});
   config.linux_spec.uid_mappings = {{1, kHostBase, 10}};
