@@ -3,6 +3,7 @@
 // the counters that tell whether a test left anything behind (state dirs, cgroup dirs, children).
 #include <dirent.h>
 #include <unistd.h>
+#include <cerrno>
 
 #include <filesystem>
 #include <fstream>
@@ -50,7 +51,10 @@ class RealContainerTest : public ::testing::Test {
     factory_.emplace(std::move(*f));
   }
   void TearDown() override {
-    for (const auto& dir : cgroup_parent_dirs()) ::rmdir(dir.c_str());
+    // A killed container's last tasks may still be leaving its cgroup tree: retry EBUSY a while.
+    for (const auto& dir : cgroup_parent_dirs())
+      for (int attempt = 0; attempt < 100 && ::rmdir(dir.c_str()) < 0 && errno == EBUSY; ++attempt)
+        ::usleep(20'000);
   }
 
   std::string cgroup_parent_name() const { return "corral-test-" + std::to_string(::getpid()); }
