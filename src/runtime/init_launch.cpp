@@ -2,10 +2,8 @@
 
 #include <fcntl.h>
 #include <grp.h>
-#include <linux/nsfs.h>
 #include <linux/sched.h>
 #include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +13,7 @@
 #include <cstdlib>
 
 #include "reactor/signals.hpp"
+#include "runtime/thread_namespaces.hpp"
 
 namespace corral {
 
@@ -144,93 +143,6 @@ const char* stage_step(ChildStage stage) {
   return "exec";
 }
 
-// The type (CLONE_NEW*) of the namespace behind an nsfs fd.
-Expected<int> namespace_type(int fd, const std::string& path) {
-  int type = ::ioctl(fd, NS_GET_NSTYPE);
-  if (type < 0) return fail(Error::from_errno(errno, "namespace type of", path));
-  return type;
-}
-
-const char* ns_name_of_flag(int type) {
-  switch (type) {
-    case CLONE_NEWNET:
-      return "net";
-    case CLONE_NEWIPC:
-      return "ipc";
-    case CLONE_NEWUTS:
-      return "uts";
-    case CLONE_NEWCGROUP:
-      return "cgroup";
-    case CLONE_NEWTIME:
-      return "time_for_children";
-    case CLONE_NEWPID:
-      return "pid_for_children";
-  }
-  return nullptr;
-}
-
-// Namespaces the launching thread itself enters around clone3, and leaves afterwards.
-class ThreadNamespaces {
- public:
-  ThreadNamespaces() = default;
-  ThreadNamespaces(const ThreadNamespaces&) = delete;
-  ThreadNamespaces& operator=(const ThreadNamespaces&) = delete;
-  ~ThreadNamespaces() { leave(); }
-
-  Expected<void> enter(int fd, int type, const std::string& path) {
-    const char* name = ns_name_of_flag(type);
-    if (!name)
-      return fail(Error(ErrorCode::Unsupported,
-                        "join namespace " + path + " together with a new user namespace"));
-    std::string own_path = std::string("/proc/thread-self/ns/") + name;
-    int own = ::open(own_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (own < 0) return fail(Error::from_errno(errno, "open", own_path));
-    if (::setns(fd, type) < 0) {
-      int err = errno;
-      ::close(own);
-      return fail(Error::from_errno(err, "setns", path));
-    }
-    saved_.push_back({own, type});
-    return {};
-  }
-  void leave() {
-    // Our own namespaces are always valid targets: this cannot fail short of a kernel bug, and
-    // a reactor thread left in a container's namespace must not go on.
-    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
-      if (::setns(it->first, it->second) < 0) std::abort();
-      ::close(it->first);
-    }
-    saved_.clear();
-  }
-
- private:
-  std::vector<std::pair<int, int>> saved_;
-};
-
-Expected<void> write_proc_file(pid_t pid, const char* name, const std::string& text) {
-  std::string path = "/proc/" + std::to_string(pid) + "/" + name;
-  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return fail(Error::from_errno(errno, "open", path));
-  ssize_t n = ::write(fd, text.data(), text.size());
-  int err = errno;
-  ::close(fd);
-  if (n != static_cast<ssize_t>(text.size()))
-    return fail(
-        Error::from_errno(n < 0 ? err : EIO, "write \"" + text.substr(0, 64) + "\" to", path));
-  return {};
-}
-
-// The parent's part of a new user namespace. A writer without CAP_SETGID over the parent
-// namespace may only write gid_map once setgroups is denied; root keeps setgroups allowed, so
-// the container's processes can still have supplementary groups.
-Expected<void> write_id_maps(pid_t pid, const InitSpawn& spawn) {
-  if (::geteuid() != 0)
-    if (auto denied = write_proc_file(pid, "setgroups", "deny"); !denied) return denied;
-  if (auto gids = write_proc_file(pid, "gid_map", id_map_text(spawn.gid_mappings)); !gids)
-    return gids;
-  return write_proc_file(pid, "uid_map", id_map_text(spawn.uid_mappings));
-}
-
 }  // namespace
 
 std::uint64_t clone_flag(NamespaceType type) {
@@ -297,20 +209,6 @@ void leave_pid_namespace_for_children(int restore_fd) {
 }
 
 }  // namespace detail
-
-std::string id_map_text(const std::vector<IdMapping>& mappings) {
-  std::string text;
-  for (const auto& m : mappings)
-    text += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " +
-            std::to_string(m.size) + "\n";
-  return text;
-}
-
-bool maps_root(const std::vector<IdMapping>& mappings) {
-  for (const auto& m : mappings)
-    if (m.container_id == 0 && m.size > 0) return true;
-  return false;
-}
 
 Expected<SpawnedProcess> spawn_init(const InitSpawn& spawn) {
   const bool new_user_ns = (spawn.clone_flags & CLONE_NEWUSER) != 0;
@@ -430,7 +328,7 @@ Expected<SpawnedProcess> spawn_init(const InitSpawn& spawn) {
   };
 
   if (new_user_ns) {
-    auto written = write_id_maps(pid, spawn);
+    auto written = write_id_maps(pid, spawn.uid_mappings, spawn.gid_mappings);
     if (!written) {
       kill_and_reap();
       return fail(std::move(written).error().with_context("start the init in a user namespace"));

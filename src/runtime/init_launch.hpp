@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/id_maps.hpp"
 #include "runtime/spec/config.hpp"
 #include "runtime/spec/error.hpp"
 
@@ -52,11 +53,6 @@ struct SpawnedProcess {
 // child is reaped and the error names the program and the step: join a namespace, write an id
 // map, become root of the user namespace, exec).
 Expected<SpawnedProcess> spawn_init(const InitSpawn& spawn);
-
-// "0 100000 65536\n..." as /proc/PID/uid_map and gid_map take it (in one write).
-std::string id_map_text(const std::vector<IdMapping>& mappings);
-// Whether `mappings` give the container id 0 a host id.
-bool maps_root(const std::vector<IdMapping>& mappings);
 
 // The CLONE_NEW* flag of a namespace type and its name under /proc/PID/ns.
 std::uint64_t clone_flag(NamespaceType type);
