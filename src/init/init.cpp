@@ -146,7 +146,14 @@ Expected<void> run_standard(Channel& channel, const protocol::Bootstrap& bootstr
     CORRAL_TRY(mount_into_rootfs(root_fd->get(), config.root.path, mount));
   CORRAL_TRY(setup_dev(root_fd->get(), config, in_user_ns));
   UniqueFd exec_fifo;
-  if (!bootstrap.exec_fifo_path.empty()) {
+  if (bootstrap.exec_fifo_fd >= 0) {
+    exec_fifo.reset(bootstrap.exec_fifo_fd);
+    if (::fcntl(exec_fifo.get(), F_SETFD, FD_CLOEXEC) < 0)
+      return fail(setup_error(errno,
+                              "take exec fifo " + bootstrap.exec_fifo_path + " as fd " +
+                                  std::to_string(bootstrap.exec_fifo_fd),
+                              "fcntl", bootstrap.exec_fifo_path));
+  } else if (!bootstrap.exec_fifo_path.empty()) {
     exec_fifo.reset(::open(bootstrap.exec_fifo_path.c_str(), O_PATH | O_CLOEXEC));
     if (!exec_fifo.valid())
       return fail(setup_error(errno, "open exec fifo " + bootstrap.exec_fifo_path, "open",

@@ -162,8 +162,18 @@ Expected<void> mount_into_rootfs(int root_fd, const std::string& rootfs, const M
   UniqueFd target_fd(target);
   unsigned long flags = m.flags & ~kPropagationFlags;
   if (::mount(m.source.empty() ? m.type.c_str() : m.source.c_str(), fd_path(target).c_str(),
-              m.type.c_str(), flags, m.data.empty() ? nullptr : m.data.c_str()) < 0)
+              m.type.c_str(), flags, m.data.empty() ? nullptr : m.data.c_str()) < 0) {
+    // In a user namespace that does not own its network namespace the kernel refuses sysfs;
+    // the host's /sys is bound instead, recursively and with the mount's flags (as runc does).
+    if (errno == EPERM && m.type == "sysfs") {
+      Mount host_sys = m;
+      host_sys.type = "bind";
+      host_sys.source = "/sys";
+      host_sys.flags = m.flags | MS_BIND | MS_REC;
+      return bind_mount(root_fd, host_sys);
+    }
     return fail(mount_error(errno, m));
+  }
   return apply_propagation(root_fd, m);
 }
 

@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -158,6 +159,13 @@ reactor::Task<Expected<void>> Container::hooks_task(const std::vector<Hook>& hoo
                                                     const char* kind) {
   return run_hooks(hooks, oci_state(), kind, state_.id);
 }
+reactor::Task<Expected<void>> Container::container_hooks_task(const std::vector<Hook>& hooks,
+                                                              const char* kind) {
+  hook_namespaces_.init_pid = state_.init_pid;
+  hook_namespaces_.types.clear();
+  for (const auto& ns : config_.linux_spec.namespaces) hook_namespaces_.types.push_back(ns.type);
+  return run_hooks(hooks, oci_state(), kind, state_.id, &hook_namespaces_);
+}
 reactor::Task<Expected<void>> Container::hook_task(const Hook& hook, const char* kind) {
   return run_hook(hook, oci_state(), kind, state_.id);
 }
@@ -184,8 +192,12 @@ reactor::Task<Expected<void>> Container::drive_setup(Clock::time_point deadline)
     switch (message->type) {
       case SyncType::ProcHooks: {
         state_.status = ContainerStatus::Creating;
-        auto ran = co_await hooks_task(config_.hooks.create_runtime, "createRuntime");
-        if (ran) ran = co_await hooks_task(config_.hooks.prestart, "prestart");
+        // prestart and createRuntime in ours, createContainer in the container's namespaces; all
+        // before pivot_root, as the OCI spec places them.
+        auto ran = co_await hooks_task(config_.hooks.prestart, "prestart");
+        if (ran) ran = co_await hooks_task(config_.hooks.create_runtime, "createRuntime");
+        if (ran)
+          ran = co_await container_hooks_task(config_.hooks.create_container, "createContainer");
         if (!ran) co_return fail(std::move(ran).error());
         auto sent = co_await send_sync(SyncType::ProcResume);
         if (!sent) co_return sent;
@@ -207,6 +219,35 @@ reactor::Task<Expected<void>> Container::drive_setup(Clock::time_point deadline)
 
 // ---- create / start / run -------------------------------------------------------------------
 
+// The namespaces of the init as the launcher takes them: new ones as clone flags, joined ones
+// by path, a new user namespace with its maps.
+static Expected<InitSpawn> plan_init_spawn(const Config& config, const std::string& context) {
+  InitSpawn spawn;
+  for (const auto& ns : config.linux_spec.namespaces) {
+    if (ns.path.empty()) {
+      // The init makes its cgroup namespace itself, once it is in its cgroup (protocol step 4).
+      if (ns.type != NamespaceType::Cgroup) spawn.clone_flags |= clone_flag(ns.type);
+    } else if (ns.type == NamespaceType::Mount) {
+      return fail(Error(ErrorCode::Unsupported, context + ": joining a mount namespace (" +
+                                                    ns.path + ") is not supported"));
+    } else if (ns.type == NamespaceType::Pid) {
+      spawn.pid_namespace_path = ns.path;
+    } else {
+      spawn.join_namespaces.push_back(ns.path);
+    }
+  }
+  if (spawn.clone_flags & CLONE_NEWUSER) {
+    // The init starts as root of its user namespace (see init_launch.hpp).
+    if (!maps_root(config.linux_spec.uid_mappings) || !maps_root(config.linux_spec.gid_mappings))
+      return fail(Error(ErrorCode::ConfigInvalid,
+                        context + ": linux.uidMappings and linux.gidMappings must map the "
+                                  "container's uid 0 and gid 0 to host ids"));
+    spawn.uid_mappings = config.linux_spec.uid_mappings;
+    spawn.gid_mappings = config.linux_spec.gid_mappings;
+  }
+  return spawn;
+}
+
 reactor::Task<Expected<void>> Container::create(ProcessIo io) {
   const std::string context = "create container " + state_.id;
   if (state_.status != ContainerStatus::Creating || pidfd_ >= 0)
@@ -214,23 +255,12 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
   if (!config_.process)
     co_return fail(Error(ErrorCode::ConfigInvalid, context + ": the config has no process"));
 
-  InitSpawn spawn;
-  for (const auto& ns : config_.linux_spec.namespaces) {
-    if (ns.type == NamespaceType::User)
-      co_return fail(
-          Error(ErrorCode::Unsupported, context + ": user namespaces are not supported yet"));
-    if (ns.path.empty()) {
-      // The init makes its cgroup namespace itself, once it is in its cgroup (protocol step 4).
-      if (ns.type != NamespaceType::Cgroup) spawn.clone_flags |= clone_flag(ns.type);
-    } else if (ns.type == NamespaceType::Mount) {
-      co_return fail(Error(ErrorCode::Unsupported, context + ": joining a mount namespace (" +
-                                                       ns.path + ") is not supported"));
-    } else if (ns.type == NamespaceType::Pid) {
-      spawn.pid_namespace_path = ns.path;
-    } else {
-      spawn.join_namespaces.push_back(ns.path);
-    }
+  auto planned = plan_init_spawn(config_, context);
+  if (!planned) {
+    co_await cleanup_after_failure();
+    co_return fail(std::move(planned).error());
   }
+  InitSpawn spawn = std::move(*planned);
 
   std::string fifo = fifo_path();
   if (::mkfifo(fifo.c_str(), 0622) < 0 || ::chmod(fifo.c_str(), 0622) < 0) {
@@ -291,8 +321,19 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
   spawn.stdio[1] = io.stdout_fd;
   spawn.stdio[2] = io.stderr_fd;
   spawn.pipe_fd = sockets[1];
+  // The fifo goes to the init as a descriptor (fd 4, after the pipe): an init in a user
+  // namespace could not reach it through the runtime's 0700 state directory.
+  int fifo_fd = ::open(fifo.c_str(), O_PATH | O_CLOEXEC);
+  if (fifo_fd < 0) {
+    auto e = Error::from_errno(errno, context + ": open", fifo);
+    ::close(sockets[1]);
+    co_await cleanup_after_failure();
+    co_return fail(std::move(e));
+  }
+  spawn.extra_fds = {fifo_fd};
   auto child = spawn_init(spawn);
   ::close(sockets[1]);
+  ::close(fifo_fd);
   if (!child) {
     auto e = std::move(child).error().with_context(context);
     co_await cleanup_after_failure();
@@ -314,6 +355,7 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
     bootstrap.bundle = config_.bundle;
     bootstrap.config = config_;
     bootstrap.exec_fifo_path = fifo;
+    bootstrap.exec_fifo_fd = 4;
     std::string line = protocol::encode(bootstrap);
     step = co_await send_line(std::move(line));
   }
@@ -331,7 +373,6 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
   }
   if (step) step = co_await send_sync(SyncType::ProcRun);
   if (step) step = co_await await_created(deadline);
-  if (step) step = co_await hooks_task(config_.hooks.create_container, "createContainer");
   if (!step) {
     auto e = std::move(step).error();
     if (e.message().rfind("create container", 0) != 0) e.with_context(context);
@@ -400,7 +441,7 @@ reactor::Task<Expected<void>> Container::start() {
   // on an exec failure, which is not a start failure); without it, the init must be alive.
   if (pipe_fd_ < 0)
     if (auto alive = require_alive("start"); !alive) co_return alive;
-  auto hooks = co_await hooks_task(config_.hooks.start_container, "startContainer");
+  auto hooks = co_await container_hooks_task(config_.hooks.start_container, "startContainer");
   if (!hooks) {
     co_await cleanup_after_failure();
     co_return fail(std::move(hooks).error());

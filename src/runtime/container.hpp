@@ -5,10 +5,12 @@
 // CLI.
 //
 // create() starts corral-init in the configured namespaces, puts it in the container's cgroup,
-// drives the init-pipe protocol (runtime/spec/protocol.hpp) through procHooks (createRuntime,
-// prestart hooks) to procReady, persists state.json (status created) and sends procRun; the init
-// then waits on exec.fifo in the container directory. start(), from this or another process,
-// opens the fifo for reading: that releases the init into execve.
+// drives the init-pipe protocol (runtime/spec/protocol.hpp) through procHooks (prestart and
+// createRuntime hooks in the runtime's namespaces, then createContainer hooks in the container's)
+// to procReady, persists state.json (status created) and sends procRun; the init then waits on
+// exec.fifo in the container directory. start(), from this or another process, runs the
+// startContainer hooks in the container's namespaces, then opens the fifo for reading: that
+// releases the init into execve.
 //
 // A setup failure (procError, a malformed or oversized message, a timeout, a failed
 // prestart/createRuntime/createContainer/startContainer hook) returns a SystemError naming the
@@ -27,6 +29,7 @@
 #include "reactor/task.hpp"
 #include "runtime/cgroups/manager.hpp"
 #include "runtime/container_state.hpp"
+#include "runtime/hooks.hpp"
 #include "runtime/spec/config.hpp"
 #include "runtime/spec/error.hpp"
 #include "runtime/spec/protocol.hpp"
@@ -138,6 +141,9 @@ class Container {
   reactor::Task<Expected<void>> send_sync(protocol::SyncType type);
   reactor::Task<Expected<void>> hooks_task(const std::vector<Hook>& hooks, const char* kind);
   reactor::Task<Expected<void>> hook_task(const Hook& hook, const char* kind);
+  // createContainer/startContainer: in the init's namespaces (hooks.hpp).
+  reactor::Task<Expected<void>> container_hooks_task(const std::vector<Hook>& hooks,
+                                                     const char* kind);
   reactor::Task<Expected<void>> await_created(std::chrono::steady_clock::time_point deadline);
   reactor::Task<Expected<void>> await_init_exec(std::chrono::steady_clock::time_point deadline);
   reactor::Task<void> cleanup_after_failure();
@@ -163,6 +169,7 @@ class Container {
   int pipe_fd_ = -1;  // our end of the init pipe, while the init has not exec'd
   protocol::FrameReader reader_;
   std::optional<ExecFailure> exec_failure_;
+  ContainerNamespaces hook_namespaces_;  // outlives the hook tasks that point at it
 };
 
 }  // namespace corral

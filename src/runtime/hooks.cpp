@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,6 +12,7 @@
 
 #include "reactor/child_process.hpp"
 #include "reactor/ops.hpp"
+#include "runtime/init_launch.hpp"
 
 namespace corral {
 
@@ -55,8 +57,66 @@ nlohmann::json oci_state_json(const std::string& id, ContainerStatus status, pid
   return j;
 }
 
+namespace {
+
+// A started hook: the pid and pidfd to wait on; `runtime_child` owns them when the hook runs in
+// the runtime's namespaces, otherwise `pidfd` is ours to close.
+struct StartedHook {
+  pid_t pid = 0;
+  int pidfd = -1;
+  reactor::ChildProcess runtime_child;
+  ~StartedHook() {
+    if (runtime_child.pid() == 0 && pidfd >= 0) ::close(pidfd);
+  }
+};
+
+Expected<void> start_hook(const Hook& hook, std::string kind, const ContainerNamespaces* in,
+                          int stdin_fd, int stdout_fd, int stderr_fd, StartedHook& started) {
+  std::vector<std::string> argv{hook.path};
+  for (std::size_t i = 1; i < hook.args.size(); ++i) argv.push_back(hook.args[i]);
+  // An empty environment would mean "inherit" to ChildProcess; a hook gets exactly its env.
+  std::vector<std::string> env =
+      hook.env.empty() ? std::vector<std::string>{"CORRAL_HOOK=" + kind} : hook.env;
+  if (!in) {
+    reactor::SpawnOptions options;
+    options.argv = std::move(argv);
+    options.env = std::move(env);
+    options.stdin_fd = stdin_fd;
+    options.stdout_fd = stdout_fd;
+    options.stderr_fd = stderr_fd;
+    auto child = reactor::ChildProcess::spawn(options);
+    if (!child) return fail(Error::from_errno(child.error().value(), "exec", hook.path));
+    started.runtime_child = std::move(*child);
+    started.pid = started.runtime_child.pid();
+    started.pidfd = started.runtime_child.pidfd();
+    return {};
+  }
+  InitSpawn spawn;
+  spawn.program = hook.path;
+  spawn.argv = std::move(argv);
+  spawn.env = std::move(env);
+  spawn.stdio[0] = stdin_fd;
+  spawn.stdio[1] = stdout_fd;
+  spawn.stdio[2] = stderr_fd;
+  const std::string proc = "/proc/" + std::to_string(in->init_pid) + "/ns/";
+  for (NamespaceType type : in->types) {
+    if (type == NamespaceType::Time) continue;
+    if (type == NamespaceType::Pid)
+      spawn.pid_namespace_path = proc + proc_ns_name(type);
+    else
+      spawn.join_namespaces.push_back(proc + proc_ns_name(type));
+  }
+  auto child = spawn_init(spawn);
+  if (!child) return fail(std::move(child).error().with_context("in the container's namespaces"));
+  started.pid = child->pid;
+  started.pidfd = child->pidfd;
+  return {};
+}
+
+}  // namespace
+
 reactor::Task<Expected<void>> run_hook(const Hook& hook, std::string state_json, std::string kind,
-                                       std::string container_id) {
+                                       std::string container_id, const ContainerNamespaces* in) {
   std::string name = "container " + container_id + ": " + kind + " hook " + hook.path;
   int stdin_pipe[2];
   if (::pipe2(stdin_pipe, O_CLOEXEC) < 0)
@@ -67,17 +127,10 @@ reactor::Task<Expected<void>> run_hook(const Hook& hook, std::string state_json,
   if (errors.fd < 0 || null_fd.fd < 0)
     co_return fail(Error::from_errno(errno, name + ": open stdio", hook.path));
 
-  reactor::SpawnOptions options;
-  options.argv.push_back(hook.path);
-  for (std::size_t i = 1; i < hook.args.size(); ++i) options.argv.push_back(hook.args[i]);
-  // An empty environment would mean "inherit" to ChildProcess; a hook gets exactly its env.
-  options.env = hook.env.empty() ? std::vector<std::string>{"CORRAL_HOOK=" + kind} : hook.env;
-  options.stdin_fd = read_end.fd;
-  options.stdout_fd = null_fd.fd;
-  options.stderr_fd = errors.fd;
-  auto child = reactor::ChildProcess::spawn(options);
+  StartedHook child;
+  auto started = start_hook(hook, kind, in, read_end.fd, null_fd.fd, errors.fd, child);
   read_end.reset();
-  if (!child) co_return fail(Error::from_errno(child.error().value(), name + ": exec", hook.path));
+  if (!started) co_return fail(std::move(started).error().with_context(name));
 
   // The state goes in while the hook runs (it may exceed the pipe's buffer); a hook that does
   // not read its stdin is not an error.
@@ -92,14 +145,14 @@ reactor::Task<Expected<void>> run_hook(const Hook& hook, std::string state_json,
 
   bool timed_out = false;
   if (hook.timeout_seconds && *hook.timeout_seconds > 0) {
-    auto ready = co_await reactor::poll(child->pidfd(), POLLIN)
+    auto ready = co_await reactor::poll(child.pidfd, POLLIN)
                      .with_timeout(std::chrono::seconds(*hook.timeout_seconds));
     if (!ready && ready.error().value() == ETIME) {
       timed_out = true;
-      (void)child->send_signal(SIGKILL);
+      ::syscall(SYS_pidfd_send_signal, child.pidfd, SIGKILL, nullptr, 0);
     }
   }
-  auto exit = co_await child->wait();
+  auto exit = co_await reactor::wait_for_child_exit(child.pid, child.pidfd);
   if (!exit) co_return fail(Error::from_errno(exit.error().value(), name + ": wait", hook.path));
   if (timed_out)
     co_return fail(Error(
@@ -119,9 +172,10 @@ reactor::Task<Expected<void>> run_hook(const Hook& hook, std::string state_json,
 }
 
 reactor::Task<Expected<void>> run_hooks(const std::vector<Hook>& hooks, std::string state_json,
-                                        std::string kind, std::string container_id) {
+                                        std::string kind, std::string container_id,
+                                        const ContainerNamespaces* in) {
   for (const auto& hook : hooks) {
-    auto result = co_await run_hook(hook, state_json, kind, container_id);
+    auto result = co_await run_hook(hook, state_json, kind, container_id, in);
     if (!result) co_return result;
   }
   co_return Expected<void>{};

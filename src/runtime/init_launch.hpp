@@ -6,12 +6,24 @@
 // child: the parent's thread joins it (setns on the thread, which only changes the namespace
 // of its future children), clones, and returns to its own namespace. This is why every launch
 // must happen on one thread at a time per thread (it is: the reactor's owner thread).
+//
+// User namespaces. A new one (CLONE_NEWUSER in clone_flags) is created by clone3 together with
+// the other new namespaces, so that it owns them. Its child starts with no uid or gid mapped, and
+// exec as an unmapped user would drop every capability (the kernel keeps them across exec only
+// for the namespace's root), so the child waits, before exec, until the parent has written
+// /proc/PID/uid_map and gid_map, then becomes root of its namespace (setgroups(0), setresgid(0),
+// setresuid(0)) and only then execs the init. Every container uid must therefore map uid 0 and
+// gid 0. A joined user namespace (by path) is joined first, before the other namespaces, and the
+// child becomes its root the same way. Namespaces joined by path together with a NEW user
+// namespace are joined by the parent's thread around clone3 (as for the PID namespace): once in
+// its new user namespace the child would have no privilege over namespaces the host owns.
 #include <sys/types.h>
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "runtime/id_maps.hpp"
 #include "runtime/spec/config.hpp"
 #include "runtime/spec/error.hpp"
 
@@ -25,8 +37,12 @@ struct InitSpawn {
   std::uint64_t clone_flags = 0;             // CLONE_NEW* to create
   std::string pid_namespace_path;            // join this PID namespace (instead of CLONE_NEWPID)
   std::vector<std::string> join_namespaces;  // other namespaces to join, as /proc/.../ns paths
-  int stdio[3] = {-1, -1, -1};               // -1: /dev/null
-  int pipe_fd = -1;                          // the child's end of the init pipe: becomes fd 3
+  // With CLONE_NEWUSER: the maps the parent writes before the child may exec (both needed).
+  std::vector<IdMapping> uid_mappings;
+  std::vector<IdMapping> gid_mappings;
+  int stdio[3] = {-1, -1, -1};  // -1: /dev/null
+  int pipe_fd = -1;             // the child's end of the init pipe: becomes fd 3 (-1: none)
+  std::vector<int> extra_fds;   // borrowed; become fds 4, 5, ... in order
 };
 
 struct SpawnedProcess {
@@ -35,7 +51,8 @@ struct SpawnedProcess {
 };
 
 // Starts the child and waits only until it has exec'd the program (or failed to: then the
-// child is reaped and the error names the program).
+// child is reaped and the error names the program and the step: join a namespace, write an id
+// map, become root of the user namespace, exec).
 Expected<SpawnedProcess> spawn_init(const InitSpawn& spawn);
 
 // The CLONE_NEW* flag of a namespace type and its name under /proc/PID/ns.

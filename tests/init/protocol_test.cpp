@@ -220,6 +220,7 @@ TEST(BootstrapTest, RoundTripsEveryField) {
   b.console_socket_fd = 5;
   b.preserved_fds = 2;
   b.exec_fifo_path = "/run/corral/abc/exec.fifo";
+  b.exec_fifo_fd = 4;
   std::string line = encode(b);
   ASSERT_EQ(line.find('\n'), line.size() - 1);
   auto decoded = decode_bootstrap(std::string_view(line).substr(0, line.size() - 1));
@@ -231,6 +232,7 @@ TEST(BootstrapTest, RoundTripsEveryField) {
   EXPECT_EQ(decoded->console_socket_fd, 5);
   EXPECT_EQ(decoded->preserved_fds, 2u);
   EXPECT_EQ(decoded->exec_fifo_path, b.exec_fifo_path);
+  EXPECT_EQ(decoded->exec_fifo_fd, 4);
   expect_same(decoded->config, b.config);
   EXPECT_EQ(decoded->config.mounts[0].flags,
             static_cast<unsigned long>(MS_BIND | MS_REC | MS_RDONLY));

@@ -364,7 +364,8 @@ std::string encode(const Bootstrap& b) {
             {"noPivot", b.no_pivot},
             {"consoleSocketFd", b.console_socket_fd},
             {"preservedFds", b.preserved_fds},
-            {"execFifoPath", b.exec_fifo_path}};
+            {"execFifoPath", b.exec_fifo_path},
+            {"execFifoFd", b.exec_fifo_fd}};
   return j.dump(-1, ' ', false, json::error_handler_t::replace) + '\n';
 }
 
@@ -415,6 +416,7 @@ Expected<Bootstrap> decode_bootstrap(std::string_view frame) {
     get_if_present(j, "consoleSocketFd", b.console_socket_fd);
     get_if_present(j, "preservedFds", b.preserved_fds);
     get_if_present(j, "execFifoPath", b.exec_fifo_path);
+    get_if_present(j, "execFifoFd", b.exec_fifo_fd);
     return b;
   } catch (const std::exception& e) {
     return fail(pipe_error(std::string("malformed bootstrap: ") + e.what()));

@@ -18,12 +18,18 @@
 // "errno" (int) and "path" (the program as the process args named it).
 //
 // Standard init ("standard"): the parent created the child with clone3() in the namespaces of
-// the config, except the cgroup namespace (see step 4).
+// the config, except the cgroup namespace (see step 4). With a new user namespace the parent has
+// written its uid/gid maps before the init was exec'd, and the init starts as root of its
+// namespace (runtime/init_launch.hpp): no message of this protocol is involved.
+// Fds of the standard init: 0-2 stdio, 3 the init pipe, 4 an O_PATH descriptor of the exec
+// fifo (Bootstrap.execFifoFd says so).
 //   1. parent -> init: the Bootstrap line. The parent sends it only once the child is in the
 //      container's cgroup.
 //   2. init: mount propagation, the rootfs bind, config mounts, /dev (all before pivot_root).
-//   3. init -> parent: {"type":"procHooks"}; parent runs the createRuntime/prestart hooks, if
-//      any, and answers parent -> init: {"type":"procResume"}. Always exchanged, hooks or not.
+//   3. init -> parent: {"type":"procHooks"}; parent runs the prestart and createRuntime hooks
+//      (in its own namespaces) and the createContainer hooks (in the init's namespaces, still
+//      before pivot_root), if any, and answers parent -> init: {"type":"procResume"}. Always
+//      exchanged, hooks or not.
 //   4. init: unshare(CLONE_NEWCGROUP) when the config asks for a new cgroup namespace, so that
 //      the namespace's root is the container's cgroup. Then pivot_root, hostname, sysctls,
 //      masked/readonly paths, readonly root, rlimits, oom_score_adj, signal reset.
@@ -31,9 +37,10 @@
 //   6. init: user, capabilities, cwd, seccomp, fd closing. If Bootstrap.execFifoPath is set
 //      (runc's create/start split), the init then says {"type":"procCreated"} (every setup step
 //      is done: `create` can return, having seen any setup failure), blocks opening that fifo
-//      for writing (it was opened O_PATH before pivot_root and is reopened via /proc/self/fd, so
-//      the container needs /proc) and writes one byte "0": `start` is whoever opens the fifo
-//      for reading.
+//      for writing (it was passed as Bootstrap.execFifoFd, or else opened O_PATH before
+//      pivot_root, and is reopened via /proc/self/fd, so the container needs /proc) and writes
+//      one byte "0": `start` is whoever opens the fifo for reading (after running the
+//      startContainer hooks in the init's namespaces).
 //   7. init: finds the program (PATH search) and execs; only now, after start, can an exec
 //      failure happen, so `create` never fails for a missing binary. The init pipe is
 //      close-on-exec: the parent reading end-of-stream after procRun, with no procExecFailed before
@@ -98,7 +105,7 @@ bool parse_init_type(std::string_view name, InitType& out);
 
 // The first line on the pipe, parent -> init. JSON:
 // {"type":"bootstrap","initType":"standard","id":..,"bundle":..,"config":{..},"noPivot":false,
-//  "consoleSocketFd":-1,"preservedFds":0,"execFifoPath":""}
+//  "consoleSocketFd":-1,"preservedFds":0,"execFifoPath":"","execFifoFd":-1}
 // "config" is corral's own serialization of Config (config_to_json below), not OCI config.json:
 // it carries the already-parsed and resolved model, so the init needs no OCI parser.
 struct Bootstrap {
@@ -110,6 +117,10 @@ struct Bootstrap {
   int console_socket_fd = -1;  // process.terminal: the init sends the pty master over it
   unsigned preserved_fds = 0;  // fds 3 .. 3+N-1 stay open across exec
   std::string exec_fifo_path;  // empty: exec right after procRun
+  // The init's fd number of an O_PATH descriptor of that fifo, opened by the parent (-1: the
+  // init opens exec_fifo_path itself). The init of a user namespace is not privileged over the
+  // runtime's 0700 state directory, so it could not reach the fifo by its path.
+  int exec_fifo_fd = -1;
 };
 
 // Encoders return one complete line, '\n' included.
