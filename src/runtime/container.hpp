@@ -116,6 +116,12 @@ class Container {
   // directory, then runs the poststop hooks (their failures are only logged).
   reactor::Task<Expected<void>> destroy();
   Expected<std::vector<pid_t>> processes() const;
+  // New limits for a live container (container_update.cpp): the fields set in `changes` are
+  // written to its cgroup and merged into state.json's record of its resources
+  // (config["resources"], OCI linux.resources JSON); the others stay as they are.
+  Expected<void> update(const Resources& changes);
+  // What the kernel accounts for the container's cgroup (memory, cpu, pids, OOM kills).
+  Expected<cgroups::Stats> stats() const;
   // Runs `process` in the running container's namespaces and cgroup.
   reactor::Task<Expected<std::unique_ptr<ExecProcess>>> exec(Process process, ProcessIo io = {});
 
