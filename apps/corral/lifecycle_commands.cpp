@@ -20,6 +20,8 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/corral/commands.hpp"
+#include "apps/corral/console_socket.hpp"
+#include "apps/corral/foreground_terminal.hpp"
 #include "apps/corral/pid_file.hpp"
 #include "apps/corral/signal_forwarding.hpp"
 #include "apps/corral/state_format.hpp"
@@ -42,16 +44,12 @@ Expected<ContainerPtr> load_container(const CommandContext& context, const std::
 }
 
 // Creates the container and leaves its init waiting on exec.fifo. The container's stdio is
-// corral's own (runc's detached mode without a terminal). On any failure after the library
-// created it, the container is destroyed so that no half-made state remains.
-Expected<ContainerPtr> create_container(const CommandContext& context,
-                                        const CreateOptions& options) {
-  if (!options.console_socket.empty())
-    return fail(Error(ErrorCode::Unsupported, "create container " + options.id +
-                                                  ": --console-socket is not supported yet"));
-  if (options.preserve_fds > 0)
-    return fail(Error(ErrorCode::Unsupported,
-                      "create container " + options.id + ": --preserve-fds is not supported yet"));
+// corral's own (runc's detached mode without a terminal), or a pty sent to the console socket
+// (`terminal`: given by run in the foreground, which relays it; else --console-socket). On any
+// failure after the library created it, the container is destroyed so that no half-made state
+// remains.
+Expected<ContainerPtr> create_container(const CommandContext& context, const CreateOptions& options,
+                                        bool detached, ForegroundTerminal* foreground = nullptr) {
   auto factory = open_factory(context);
   if (!factory) return fail(std::move(factory).error());
   std::error_code ec;
@@ -60,16 +58,43 @@ Expected<ContainerPtr> create_container(const CommandContext& context,
   auto config = load_config(bundle);
   if (!config)
     return fail(std::move(config).error().with_context("create container " + options.id));
-  if (config->process && config->process->terminal)
-    return fail(Error(ErrorCode::Unsupported,
-                      "create container " + options.id +
-                          ": process.terminal is true, but terminals are not supported yet"));
+  const bool wants_terminal = config->process && config->process->terminal;
+  // In the foreground without a console socket, run relays the terminal itself.
+  ForegroundTerminal* terminal =
+      foreground && wants_terminal && options.console_socket.empty() ? foreground : nullptr;
+  if (!terminal) {
+    if (auto checked =
+            check_console_options(options.id, wants_terminal, detached, options.console_socket);
+        !checked)
+      return fail(std::move(checked).error());
+  }
+  ProcessIo io{STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO, options.preserve_fds, -1};
+  int connected = -1;
+  if (terminal) {
+    auto end = terminal->prepare();
+    if (!end) return fail(std::move(end).error().with_context("create container " + options.id));
+    io.console_socket_fd = *end;
+  } else if (!options.console_socket.empty()) {
+    auto socket = connect_console_socket(options.console_socket);
+    if (!socket)
+      return fail(std::move(socket).error().with_context("create container " + options.id));
+    connected = io.console_socket_fd = *socket;
+  }
   auto container = factory->create_container(options.id, std::move(*config));
-  if (!container) return fail(std::move(container).error());
-  if (auto created =
-          (*container)->create_blocking(ProcessIo{STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO});
-      !created)
-    return fail(std::move(created).error());
+  if (!container) {
+    if (connected >= 0) ::close(connected);
+    return fail(std::move(container).error());
+  }
+  auto created = (*container)->create_blocking(io);
+  if (connected >= 0) ::close(connected);
+  if (!created) return fail(std::move(created).error());
+  if (terminal) {
+    if (auto received = terminal->receive_master(options.id); !received) {
+      if (auto destroyed = (*container)->destroy_blocking(); !destroyed)
+        context.log.error(destroyed.error().what());
+      return fail(std::move(received).error());
+    }
+  }
   if (!options.pid_file.empty()) {
     if (auto written = write_pid_file(options.pid_file, (*container)->init_pid()); !written) {
       if (auto destroyed = (*container)->destroy_blocking(); !destroyed)
@@ -113,7 +138,7 @@ ContainerSummary summarize(const Container& container, const std::string& root) 
 }  // namespace
 
 Expected<void> run_create(const CommandContext& context, const CreateOptions& options) {
-  auto container = create_container(context, options);
+  auto container = create_container(context, options, /*detached=*/true);
   if (!container) return fail(std::move(container).error());
   // Destroying the Container object only closes our descriptors: the init keeps waiting on
   // exec.fifo for `corral start`.
@@ -124,7 +149,9 @@ Expected<int> run_run(const CommandContext& context, const RunOptions& options) 
   // In the foreground corral stands in for the container: the signals it gets are forwarded.
   std::optional<ForwardedSignals> signals;
   if (!options.detach) signals.emplace();
-  auto container = create_container(context, options.create);
+  ForegroundTerminal terminal;
+  auto container = create_container(context, options.create, options.detach,
+                                    options.detach ? nullptr : &terminal);
   if (!container) return fail(std::move(container).error());
   if (auto started = (*container)->start_blocking(); !started) {
     if (auto destroyed = (*container)->destroy_blocking(); !destroyed)
@@ -132,7 +159,8 @@ Expected<int> run_run(const CommandContext& context, const RunOptions& options) 
     return fail(std::move(started).error());
   }
   if (options.detach) return 0;
-  auto exit = wait_forwarding_signals_blocking(**container, *signals);
+  auto exit = wait_forwarding_signals_blocking(**container, *signals,
+                                               terminal.relaying() ? &terminal : nullptr);
   if (!exit) return fail(std::move(exit).error());
   if (!options.keep) {
     if (auto destroyed = (*container)->destroy_blocking(); !destroyed)

@@ -4,6 +4,7 @@
 
 #include <stop_token>
 
+#include "apps/corral/foreground_terminal.hpp"
 #include "reactor/ops.hpp"
 #include "reactor/reactor.hpp"
 #include "reactor/scope.hpp"
@@ -38,13 +39,39 @@ reactor::Task<Expected<ExitRecord>> wait_forwarding_signals(
   co_return exit;
 }
 
+namespace {
+
+reactor::Task<Expected<ExitRecord>> wait_in_foreground(Container& container,
+                                                       ForwardedSignals& signals,
+                                                       ForegroundTerminal* terminal) {
+  reactor::TaskScope output;
+  reactor::TaskScope input;
+  if (terminal) {
+    output.spawn(terminal->relay_output());
+    input.spawn(terminal->relay_input(input.token()));
+  }
+  auto exit =
+      co_await wait_forwarding_signals(container.wait(), signals, [&container, terminal](int sig) {
+        if (sig == SIGWINCH && terminal) {
+          terminal->copy_window_size();  // the kernel tells the container's foreground group
+          return;
+        }
+        // The init may be exiting already: a failed forward changes nothing.
+        (void)container.signal(sig);
+      });
+  input.request_stop();
+  co_await input.join();
+  co_await output.join();
+  co_return exit;
+}
+
+}  // namespace
+
 Expected<ExitRecord> wait_forwarding_signals_blocking(Container& container,
-                                                      ForwardedSignals& signals) {
+                                                      ForwardedSignals& signals,
+                                                      ForegroundTerminal* terminal) {
   reactor::Reactor reactor;
-  return reactor.block_on(wait_forwarding_signals(container.wait(), signals, [&container](int sig) {
-    // The init may be exiting already: a failed forward changes nothing.
-    (void)container.signal(sig);
-  }));
+  return reactor.block_on(wait_in_foreground(container, signals, terminal));
 }
 
 }  // namespace corral::cli

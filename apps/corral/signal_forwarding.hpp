@@ -33,8 +33,13 @@ using SignalHandler = std::function<void(int signal)>;
 reactor::Task<Expected<ExitRecord>> wait_forwarding_signals(
     reactor::Task<Expected<ExitRecord>> wait, ForwardedSignals& signals, SignalHandler handler);
 
-// Waits for the container's init on a reactor of its own, forwarding signals to the init.
+class ForegroundTerminal;
+
+// Waits for the container's init on a reactor of its own, forwarding signals to the init. With
+// `terminal` (run relaying the container's pty), the pty is relayed meanwhile, SIGWINCH resizes
+// it instead of being forwarded, and the container's last output is out before this returns.
 Expected<ExitRecord> wait_forwarding_signals_blocking(Container& container,
-                                                      ForwardedSignals& signals);
+                                                      ForwardedSignals& signals,
+                                                      ForegroundTerminal* terminal = nullptr);
 
 }  // namespace corral::cli

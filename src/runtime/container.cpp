@@ -210,6 +210,9 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
     co_return fail(Error(ErrorCode::ContainerNotStopped, context + ": it was already created"));
   if (!config_.process)
     co_return fail(Error(ErrorCode::ConfigInvalid, context + ": the config has no process"));
+  if (config_.process->terminal && io.console_socket_fd < 0)
+    co_return fail(Error(ErrorCode::ConfigInvalid,
+                         context + ": process.terminal is true but no console socket was given"));
 
   InitSpawn spawn;
   for (const auto& ns : config_.linux_spec.namespaces) {
@@ -273,12 +276,15 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
   ::fcntl(sockets[1], F_SETFL, flags & ~O_NONBLOCK);
   spawn.program = settings_.init_path;
   spawn.argv = settings_.init_argv;
-  spawn.env = {std::string(protocol::kInitPipeEnv) + "=3",
-               std::string(protocol::kInitTypeEnv) + "=standard"};
+  spawn.env = {
+      std::string(protocol::kInitPipeEnv) + "=" + std::to_string(child_pipe_fd(io.preserved_fds)),
+      std::string(protocol::kInitTypeEnv) + "=standard"};
   spawn.stdio[0] = io.stdin_fd;
   spawn.stdio[1] = io.stdout_fd;
   spawn.stdio[2] = io.stderr_fd;
   spawn.pipe_fd = sockets[1];
+  spawn.preserved_fds = io.preserved_fds;
+  if (config_.process->terminal) spawn.console_socket_fd = io.console_socket_fd;
   auto child = spawn_init(spawn);
   ::close(sockets[1]);
   if (!child) {
@@ -302,6 +308,9 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
     bootstrap.bundle = config_.bundle;
     bootstrap.config = config_;
     bootstrap.exec_fifo_path = fifo;
+    bootstrap.preserved_fds = io.preserved_fds;
+    if (spawn.console_socket_fd >= 0)
+      bootstrap.console_socket_fd = child_console_socket_fd(io.preserved_fds);
     std::string line = protocol::encode(bootstrap);
     step = co_await send_line(std::move(line));
   }

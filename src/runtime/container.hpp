@@ -50,6 +50,13 @@ struct ProcessIo {
   int stdin_fd = -1;
   int stdout_fd = -1;
   int stderr_fd = -1;
+  // fds 3 .. 3+preserved_fds-1 of this process reach the container's process as the same
+  // numbers (runc's --preserve-fds). create() only.
+  unsigned preserved_fds = 0;
+  // process.terminal: a connected AF_UNIX socket (borrowed); the init makes the pty in the
+  // container and sends its master over it (SCM_RIGHTS), as runc's --console-socket. create()
+  // only; required when the config asks for a terminal.
+  int console_socket_fd = -1;
 };
 
 struct ExecFailure {

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -17,7 +18,9 @@ namespace corral {
 
 namespace {
 
-constexpr int kFirstSafeFd = 64;  // sources are moved up here so dup2 onto 0..4 never clobbers
+// Sources are moved up to here or beyond the child's layout, so that dup2 onto it never clobbers
+// a source not yet placed.
+constexpr int kFirstSafeFd = 64;
 
 std::vector<char*> c_strings(const std::vector<std::string>& strings) {
   std::vector<char*> out;
@@ -38,10 +41,11 @@ struct FdList {
   }
 };
 
-// In the child: join namespaces, lay out fds 0-3 (+4: the exec report pipe), exec.
+// In the child: join namespaces, lay out fds 0-2 (stdio), 3..P-1 (preserved, as inherited),
+// P (the init pipe), P+1 (the exec report pipe), P+2 (the console socket, if any), exec.
 [[noreturn]] void child_main(const int* ns_fds, std::size_t ns_count, const int stdio[3],
-                             int pipe_fd, int report_fd, const char* program, char* const* argv,
-                             char* const* envp) {
+                             unsigned preserved, int pipe_fd, int report_fd, int console_fd,
+                             const char* program, char* const* argv, char* const* envp) {
   for (std::size_t i = 0; i < ns_count; ++i) {
     if (::setns(ns_fds[i], 0) < 0) {
       int err = errno;
@@ -50,14 +54,20 @@ struct FdList {
     }
   }
   reactor::reset_signals_for_exec();
+  const int pipe_target = child_pipe_fd(preserved);
+  const int report_target = pipe_target + 1;
   bool ok = ::dup2(stdio[0], 0) >= 0 && ::dup2(stdio[1], 1) >= 0 && ::dup2(stdio[2], 2) >= 0 &&
-            ::dup2(pipe_fd, 3) >= 0 && ::dup3(report_fd, 4, O_CLOEXEC) >= 0;
+            ::dup2(pipe_fd, pipe_target) >= 0 && ::dup3(report_fd, report_target, O_CLOEXEC) >= 0 &&
+            (console_fd < 0 || ::dup2(console_fd, report_target + 1) >= 0);
+  // A preserved fd the caller marked close-on-exec is passed all the same: it was asked for.
+  for (unsigned i = 0; ok && i < preserved; ++i)
+    ok = ::fcntl(3 + static_cast<int>(i), F_SETFD, 0) >= 0;
   if (ok) {
-    ::syscall(SYS_close_range, 5, ~0U, 0);
+    ::syscall(SYS_close_range, report_target + (console_fd < 0 ? 1 : 2), ~0U, 0);
     ::execve(program, argv, envp);
   }
   int err = errno;
-  [[maybe_unused]] ssize_t n = ::write(ok ? 4 : report_fd, &err, sizeof err);
+  [[maybe_unused]] ssize_t n = ::write(ok ? report_target : report_fd, &err, sizeof err);
   ::_exit(121);
 }
 
@@ -130,16 +140,23 @@ void leave_pid_namespace_for_children(int restore_fd) {
 
 Expected<SpawnedProcess> spawn_init(const InitSpawn& spawn) {
   FdList owned;
+  const int first_safe_fd =
+      std::max(kFirstSafeFd, child_console_socket_fd(spawn.preserved_fds) + 1);
   int null_fd = owned.add(::open("/dev/null", O_RDWR | O_CLOEXEC));
   if (null_fd < 0) return fail(Error::from_errno(errno, "open", "/dev/null"));
   int stdio[3];
   for (int i = 0; i < 3; ++i) {
     int source = spawn.stdio[i] >= 0 ? spawn.stdio[i] : null_fd;
-    stdio[i] = owned.add(::fcntl(source, F_DUPFD_CLOEXEC, kFirstSafeFd));
+    stdio[i] = owned.add(::fcntl(source, F_DUPFD_CLOEXEC, first_safe_fd));
     if (stdio[i] < 0) return fail(Error::from_errno(errno, "dup", "stdio of " + spawn.program));
   }
-  int pipe_fd = owned.add(::fcntl(spawn.pipe_fd, F_DUPFD_CLOEXEC, kFirstSafeFd));
+  int pipe_fd = owned.add(::fcntl(spawn.pipe_fd, F_DUPFD_CLOEXEC, first_safe_fd));
   if (pipe_fd < 0) return fail(Error::from_errno(errno, "dup", "init pipe"));
+  int console_fd = -1;
+  if (spawn.console_socket_fd >= 0) {
+    console_fd = owned.add(::fcntl(spawn.console_socket_fd, F_DUPFD_CLOEXEC, first_safe_fd));
+    if (console_fd < 0) return fail(Error::from_errno(errno, "dup", "console socket"));
+  }
   std::vector<int> ns_fds;
   for (const auto& path : spawn.join_namespaces) {
     int fd = owned.add(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -155,7 +172,7 @@ Expected<SpawnedProcess> spawn_init(const InitSpawn& spawn) {
   int report[2];
   if (::pipe2(report, O_CLOEXEC) < 0) return fail(Error::from_errno(errno, "pipe", "exec report"));
   owned.add(report[0]);
-  int report_write = ::fcntl(report[1], F_DUPFD_CLOEXEC, kFirstSafeFd);
+  int report_write = ::fcntl(report[1], F_DUPFD_CLOEXEC, first_safe_fd);
   ::close(report[1]);
   if (report_write < 0) return fail(Error::from_errno(errno, "dup", "exec report"));
   owned.add(report_write);
@@ -170,8 +187,8 @@ Expected<SpawnedProcess> spawn_init(const InitSpawn& spawn) {
     args.exit_signal = SIGCHLD;
     long pid = ::syscall(SYS_clone3, &args, sizeof args);
     if (pid == 0)
-      child_main(ns_fds.data(), ns_fds.size(), stdio, pipe_fd, report_write, spawn.program.c_str(),
-                 argv.data(), envp.data());
+      child_main(ns_fds.data(), ns_fds.size(), stdio, spawn.preserved_fds, pipe_fd, report_write,
+                 console_fd, spawn.program.c_str(), argv.data(), envp.data());
     return pid < 0 ? -errno : pid;
   });
   if (!cloned) return fail(std::move(cloned).error());

@@ -25,8 +25,21 @@ struct InitSpawn {
   std::string pid_namespace_path;            // join this PID namespace (instead of CLONE_NEWPID)
   std::vector<std::string> join_namespaces;  // other namespaces to join, as /proc/.../ns paths
   int stdio[3] = {-1, -1, -1};               // -1: /dev/null
-  int pipe_fd = -1;                          // the child's end of the init pipe: becomes fd 3
+  // fds 3 .. 3+preserved_fds-1 of the caller reach the child as the same numbers (--preserve-fds)
+  unsigned preserved_fds = 0;
+  int pipe_fd = -1;  // the child's end of the init pipe: becomes fd 3 + preserved_fds
+  // process.terminal: a connected AF_UNIX socket, given to the child as fd 3 + preserved_fds + 2
+  // (after the pipe and the exec report) for the init to send the pty master over; -1: none.
+  int console_socket_fd = -1;
 };
+
+// Where spawn_init puts the init pipe and the console socket in the child.
+inline int child_pipe_fd(unsigned preserved_fds) {
+  return 3 + static_cast<int>(preserved_fds);
+}
+inline int child_console_socket_fd(unsigned preserved_fds) {
+  return child_pipe_fd(preserved_fds) + 2;
+}
 
 struct SpawnedProcess {
   pid_t pid = 0;
