@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <sstream>
+
 #include "cli/container_cli_fixture.hpp"
 
 namespace corral::cli {
@@ -73,11 +76,26 @@ TEST_F(UpdateEventsTest, EventsStatsPrintsOneStatsEvent) {
   EXPECT_GT(event["data"]["memory"]["usage"]["usage"].get<long>(), 0) << events.out;
   EXPECT_TRUE(event["data"]["cpu"]["usage"].contains("total")) << events.out;
 
-  // The stream ends when the container stops.
+  // Without --stats the events keep coming, one per interval, until the container stops.
+  testing::CorralProcess stream(with_root({"events", "--interval", "20ms", id}));
+  auto lines = [&] {
+    std::string out = stream.out_so_far();
+    return std::count(out.begin(), out.end(), '\n');
+  };
+  ASSERT_TRUE(eventually([&] { return lines() >= 2; })) << stream.err_so_far();
   ASSERT_EQ(corral({"kill", id, "KILL"}).status, 0);
+  Outcome ended = stream.finish();
+  EXPECT_EQ(ended.status, 0) << ended.err;
+  std::istringstream in(ended.out);
+  for (std::string line; std::getline(in, line);) {
+    nlohmann::json streamed = nlohmann::json::parse(line, nullptr, false);
+    EXPECT_EQ(streamed.value("type", ""), "stats") << line;
+  }
+
   ASSERT_TRUE(eventually([&] { return state(id).value("status", "") == "stopped"; }));
-  Outcome stream = corral({"events", "--interval", "10ms", id});
-  EXPECT_EQ(stream.status, 0) << stream.err;
+  Outcome update = corral({"update", "--pids-limit", "3", id});
+  EXPECT_EQ(update.status, 1);
+  EXPECT_THAT(update.err, HasSubstr("update container " + id + ": it is not running"));
   Outcome stopped = corral({"events", "--stats", id});
   EXPECT_EQ(stopped.status, 1);
   EXPECT_THAT(stopped.err, HasSubstr("it is stopped"));
