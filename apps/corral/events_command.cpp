@@ -4,7 +4,7 @@
 //   {"type":"oom","id":ID}
 // --stats prints one stats event and exits. Otherwise a stats event follows every --interval,
 // an oom event whenever the cgroup's OOM-kill count grew since the last look, and the stream
-// ends when the container stops.
+// ends (status 0) when the container stops. A container already stopped is an error.
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -39,15 +39,17 @@ Expected<void> run_events(const CommandContext& context, const EventsOptions& op
   auto factory = Factory::create(context.global.root);
   if (!factory) return fail(std::move(factory).error());
   std::optional<std::uint64_t> last_oom_count;
+  bool first = true;
   for (;;) {
     auto container = factory->load(options.id);
     if (!container) return fail(std::move(container).error());
     if ((*container)->status() == ContainerStatus::Stopped) {
-      if (options.stats)
+      if (first)
         return fail(Error(ErrorCode::ContainerNotRunning,
                           fmt::format("events for container {}: it is stopped", options.id)));
       return {};  // the stream ends with the container
     }
+    first = false;
     auto stats = (*container)->stats();
     if (!stats) return fail(std::move(stats).error());
     if (stats->oom_kill_count) {

@@ -96,9 +96,11 @@ TEST_F(UpdateEventsTest, EventsStatsPrintsOneStatsEvent) {
   Outcome update = corral({"update", "--pids-limit", "3", id});
   EXPECT_EQ(update.status, 1);
   EXPECT_THAT(update.err, HasSubstr("update container " + id + ": it is not running"));
-  Outcome stopped = corral({"events", "--stats", id});
-  EXPECT_EQ(stopped.status, 1);
-  EXPECT_THAT(stopped.err, HasSubstr("it is stopped"));
+  for (const char* flag : {"--stats", "--interval=20ms"}) {
+    Outcome stopped = corral({"events", flag, id});
+    EXPECT_EQ(stopped.status, 1) << flag;
+    EXPECT_THAT(stopped.err, HasSubstr("events for container " + id + ": it is stopped"));
+  }
 }
 
 }  // namespace
