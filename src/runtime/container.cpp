@@ -210,9 +210,11 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
     co_return fail(Error(ErrorCode::ContainerNotStopped, context + ": it was already created"));
   if (!config_.process)
     co_return fail(Error(ErrorCode::ConfigInvalid, context + ": the config has no process"));
-  if (config_.process->terminal && io.console_socket_fd < 0)
+  if (config_.process->terminal && io.console_socket_fd < 0) {
+    co_await cleanup_after_failure();  // the factory's claim on the id goes too
     co_return fail(Error(ErrorCode::ConfigInvalid,
                          context + ": process.terminal is true but no console socket was given"));
+  }
 
   InitSpawn spawn;
   for (const auto& ns : config_.linux_spec.namespaces) {
