@@ -37,6 +37,10 @@ Expected<void> check_supported(const ExecOptions& options, const Process& proces
 
 }  // namespace
 
+// The handle of a detached exec, kept reachable until exit (external linkage, so that the store
+// is not optimised away and the leak checker sees it as reachable).
+ExecProcess* detached_exec_process = nullptr;
+
 Expected<int> run_exec(const CommandContext& context, const ExecOptions& options) {
   std::optional<Process> from_file;
   if (!options.process_file.empty()) {
@@ -79,9 +83,7 @@ Expected<int> run_exec(const CommandContext& context, const ExecOptions& options
     // ExecProcess kills a process nobody waited for when it is destroyed; a detached one must
     // outlive corral, so its handle is kept (reachable) until corral exits, and the process is
     // reparented then.
-    static ExecProcess* detached = nullptr;
-    detached = handle.release();
-    (void)detached;
+    detached_exec_process = handle.release();
     return 0;
   }
   ExecProcess& exec = *handle;
