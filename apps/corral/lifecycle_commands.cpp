@@ -1,8 +1,8 @@
 // The commands that act on containers, on top of the lifecycle library (Factory/Container).
 // Each opens the factory at --root, loads or creates the container and calls one library
 // operation through its *_blocking wrapper; errors from the library already name the container
-// and the cause, so they are passed on as they are. exec, update, events and init are not wired
-// yet and fail, naming themselves.
+// and the cause, so they are passed on as they are. exec, update, events and init have files of
+// their own (exec_command.cpp, update_command.cpp, events_command.cpp).
 #include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -20,9 +20,11 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/corral/commands.hpp"
-#include "apps/corral/process_file.hpp"
+#include "apps/corral/console_socket.hpp"
+#include "apps/corral/foreground_terminal.hpp"
+#include "apps/corral/pid_file.hpp"
+#include "apps/corral/signal_forwarding.hpp"
 #include "apps/corral/state_format.hpp"
-#include "apps/corral/update_resources.hpp"
 #include "runtime/factory.hpp"
 #include "runtime/spec/config_parser.hpp"
 
@@ -30,10 +32,6 @@ namespace corral::cli {
 namespace {
 
 using ContainerPtr = std::unique_ptr<Container>;
-
-Error not_implemented(std::string_view command) {
-  return Error(ErrorCode::Unsupported, fmt::format("{}: not implemented yet", command));
-}
 
 Expected<Factory> open_factory(const CommandContext& context) {
   return Factory::create(context.global.root);
@@ -45,42 +43,13 @@ Expected<ContainerPtr> load_container(const CommandContext& context, const std::
   return factory->load(id);
 }
 
-// The pid file is written to a temporary name beside it and renamed, so that a reader never
-// sees a partial pid (runc does the same).
-Expected<void> write_pid_file(const std::string& path, pid_t pid) {
-  namespace fs = std::filesystem;
-  const fs::path target = fs::absolute(path);
-  const std::string temp =
-      (target.parent_path() / ("." + target.filename().string() + ".tmp")).string();
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return fail(Error::from_errno(errno, "write pid file: open", temp));
-  const std::string text = std::to_string(pid);
-  ssize_t written = ::write(fd, text.data(), text.size());
-  int saved = errno;
-  ::close(fd);
-  if (written != static_cast<ssize_t>(text.size())) {
-    ::unlink(temp.c_str());
-    return fail(Error::from_errno(written < 0 ? saved : EIO, "write pid file: write", temp));
-  }
-  if (::rename(temp.c_str(), target.c_str()) < 0) {
-    saved = errno;
-    ::unlink(temp.c_str());
-    return fail(Error::from_errno(saved, "write pid file: rename to " + target.string(), temp));
-  }
-  return {};
-}
-
 // Creates the container and leaves its init waiting on exec.fifo. The container's stdio is
-// corral's own (runc's detached mode without a terminal). On any failure after the library
-// created it, the container is destroyed so that no half-made state remains.
-Expected<ContainerPtr> create_container(const CommandContext& context,
-                                        const CreateOptions& options) {
-  if (!options.console_socket.empty())
-    return fail(Error(ErrorCode::Unsupported, "create container " + options.id +
-                                                  ": --console-socket is not supported yet"));
-  if (options.preserve_fds > 0)
-    return fail(Error(ErrorCode::Unsupported,
-                      "create container " + options.id + ": --preserve-fds is not supported yet"));
+// corral's own (runc's detached mode without a terminal), or a pty sent to the console socket
+// (`terminal`: given by run in the foreground, which relays it; else --console-socket). On any
+// failure after the library created it, the container is destroyed so that no half-made state
+// remains.
+Expected<ContainerPtr> create_container(const CommandContext& context, const CreateOptions& options,
+                                        bool detached, ForegroundTerminal* foreground = nullptr) {
   auto factory = open_factory(context);
   if (!factory) return fail(std::move(factory).error());
   std::error_code ec;
@@ -89,16 +58,43 @@ Expected<ContainerPtr> create_container(const CommandContext& context,
   auto config = load_config(bundle);
   if (!config)
     return fail(std::move(config).error().with_context("create container " + options.id));
-  if (config->process && config->process->terminal)
-    return fail(Error(ErrorCode::Unsupported,
-                      "create container " + options.id +
-                          ": process.terminal is true, but terminals are not supported yet"));
+  const bool wants_terminal = config->process && config->process->terminal;
+  // In the foreground without a console socket, run relays the terminal itself.
+  ForegroundTerminal* terminal =
+      foreground && wants_terminal && options.console_socket.empty() ? foreground : nullptr;
+  if (!terminal) {
+    if (auto checked =
+            check_console_options(options.id, wants_terminal, detached, options.console_socket);
+        !checked)
+      return fail(std::move(checked).error());
+  }
+  ProcessIo io{STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO, options.preserve_fds, -1};
+  int connected = -1;
+  if (terminal) {
+    auto end = terminal->prepare();
+    if (!end) return fail(std::move(end).error().with_context("create container " + options.id));
+    io.console_socket_fd = *end;
+  } else if (!options.console_socket.empty()) {
+    auto socket = connect_console_socket(options.console_socket);
+    if (!socket)
+      return fail(std::move(socket).error().with_context("create container " + options.id));
+    connected = io.console_socket_fd = *socket;
+  }
   auto container = factory->create_container(options.id, std::move(*config));
-  if (!container) return fail(std::move(container).error());
-  if (auto created =
-          (*container)->create_blocking(ProcessIo{STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO});
-      !created)
-    return fail(std::move(created).error());
+  if (!container) {
+    if (connected >= 0) ::close(connected);
+    return fail(std::move(container).error());
+  }
+  auto created = (*container)->create_blocking(io);
+  if (connected >= 0) ::close(connected);
+  if (!created) return fail(std::move(created).error());
+  if (terminal) {
+    if (auto received = terminal->receive_master(options.id); !received) {
+      if (auto destroyed = (*container)->destroy_blocking(); !destroyed)
+        context.log.error(destroyed.error().what());
+      return fail(std::move(received).error());
+    }
+  }
   if (!options.pid_file.empty()) {
     if (auto written = write_pid_file(options.pid_file, (*container)->init_pid()); !written) {
       if (auto destroyed = (*container)->destroy_blocking(); !destroyed)
@@ -142,7 +138,7 @@ ContainerSummary summarize(const Container& container, const std::string& root) 
 }  // namespace
 
 Expected<void> run_create(const CommandContext& context, const CreateOptions& options) {
-  auto container = create_container(context, options);
+  auto container = create_container(context, options, /*detached=*/true);
   if (!container) return fail(std::move(container).error());
   // Destroying the Container object only closes our descriptors: the init keeps waiting on
   // exec.fifo for `corral start`.
@@ -150,7 +146,12 @@ Expected<void> run_create(const CommandContext& context, const CreateOptions& op
 }
 
 Expected<int> run_run(const CommandContext& context, const RunOptions& options) {
-  auto container = create_container(context, options.create);
+  // In the foreground corral stands in for the container: the signals it gets are forwarded.
+  std::optional<ForwardedSignals> signals;
+  if (!options.detach) signals.emplace();
+  ForegroundTerminal terminal;
+  auto container = create_container(context, options.create, options.detach,
+                                    options.detach ? nullptr : &terminal);
   if (!container) return fail(std::move(container).error());
   if (auto started = (*container)->start_blocking(); !started) {
     if (auto destroyed = (*container)->destroy_blocking(); !destroyed)
@@ -158,7 +159,8 @@ Expected<int> run_run(const CommandContext& context, const RunOptions& options) 
     return fail(std::move(started).error());
   }
   if (options.detach) return 0;
-  auto exit = (*container)->wait_blocking();
+  auto exit = wait_forwarding_signals_blocking(**container, *signals,
+                                               terminal.relaying() ? &terminal : nullptr);
   if (!exit) return fail(std::move(exit).error());
   if (!options.keep) {
     if (auto destroyed = (*container)->destroy_blocking(); !destroyed)
@@ -259,15 +261,6 @@ Expected<void> run_ps(const CommandContext& context, const PsOptions& options) {
   return {};
 }
 
-Expected<int> run_exec(const CommandContext&, const ExecOptions& options) {
-  // The process file is checked already, so a bad one is reported as such, not as missing code.
-  if (!options.process_file.empty()) {
-    auto process = load_process_file(options.process_file);
-    if (!process) return fail(std::move(process).error());
-  }
-  return fail(not_implemented("exec"));
-}
-
 Expected<void> run_pause(const CommandContext& context, const PauseOptions& options) {
   auto container = load_container(context, options.id);
   if (!container) return fail(std::move(container).error());
@@ -278,18 +271,6 @@ Expected<void> run_resume(const CommandContext& context, const ResumeOptions& op
   auto container = load_container(context, options.id);
   if (!container) return fail(std::move(container).error());
   return (*container)->resume();
-}
-
-Expected<void> run_update(const CommandContext& context, const UpdateOptions& options) {
-  auto resources = update_resources(options, context.in);
-  if (!resources) return fail(std::move(resources).error());
-  return fail(not_implemented("update"));
-}
-Expected<void> run_events(const CommandContext&, const EventsOptions&) {
-  return fail(not_implemented("events"));
-}
-Expected<void> run_init(const CommandContext&, const InitOptions&) {
-  return fail(not_implemented("init"));
 }
 
 }  // namespace corral::cli

@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstdlib>
 
+#include "init/console.hpp"
 #include "init/devices.hpp"
 #include "init/exec_process.hpp"
 #include "init/in_root.hpp"
@@ -168,6 +169,9 @@ Expected<void> run_standard(Channel& channel, const protocol::Bootstrap& bootstr
 
   CORRAL_TRY(enter_rootfs(config.root.path, bootstrap.no_pivot));
   root_fd->reset();
+  // The container's own devpts is mounted now: its terminal is made there.
+  if (process.terminal)
+    CORRAL_TRY(setup_console(bootstrap.console_socket_fd, process.console_size));
   CORRAL_TRY(set_hostname_and_domainname(config));
   CORRAL_TRY(apply_sysctls(config));
   CORRAL_TRY(make_paths_readonly(config.linux_spec.readonly_paths));
@@ -195,9 +199,13 @@ Expected<void> check_supported(const protocol::Bootstrap& bootstrap) {
   if (!config.process)
     return fail(setup_failure("container " + bootstrap.container_id +
                               ": the config has no process to run"));
-  if (config.process->terminal)
-    return fail(Error(ErrorCode::Unsupported, "container " + bootstrap.container_id +
-                                                  ": process.terminal is not supported yet"));
+  if (config.process->terminal && bootstrap.init_type != protocol::InitType::Standard)
+    return fail(Error(ErrorCode::Unsupported,
+                      "container " + bootstrap.container_id +
+                          ": process.terminal is not supported for exec (setns init) yet"));
+  if (config.process->terminal && bootstrap.console_socket_fd < 0)
+    return fail(setup_failure("container " + bootstrap.container_id +
+                              ": process.terminal is true but no console socket was passed"));
   return {};
 }
 

@@ -254,6 +254,11 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
     co_return fail(Error(ErrorCode::ContainerNotStopped, context + ": it was already created"));
   if (!config_.process)
     co_return fail(Error(ErrorCode::ConfigInvalid, context + ": the config has no process"));
+  if (config_.process->terminal && io.console_socket_fd < 0) {
+    co_await cleanup_after_failure();  // the factory's claim on the id goes too
+    co_return fail(Error(ErrorCode::ConfigInvalid,
+                         context + ": process.terminal is true but no console socket was given"));
+  }
 
   auto planned = plan_init_spawn(config_, context);
   if (!planned) {
@@ -315,14 +320,15 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
   }
   spawn.program_fd = init_binary->fd;
   spawn.argv = settings_.init_argv;
-  spawn.env = {std::string(protocol::kInitPipeEnv) + "=3",
-               std::string(protocol::kInitTypeEnv) + "=standard"};
+  spawn.env = {
+      std::string(protocol::kInitPipeEnv) + "=" + std::to_string(child_pipe_fd(io.preserved_fds)),
+      std::string(protocol::kInitTypeEnv) + "=standard"};
   spawn.stdio[0] = io.stdin_fd;
   spawn.stdio[1] = io.stdout_fd;
   spawn.stdio[2] = io.stderr_fd;
   spawn.pipe_fd = sockets[1];
-  // The fifo goes to the init as a descriptor (fd 4, after the pipe): an init in a user
-  // namespace could not reach it through the runtime's 0700 state directory.
+  // The fifo goes to the init as a descriptor (the first extra fd, after the pipe): an init in
+  // a user namespace could not reach it through the runtime's 0700 state directory.
   int fifo_fd = ::open(fifo.c_str(), O_PATH | O_CLOEXEC);
   if (fifo_fd < 0) {
     auto e = Error::from_errno(errno, context + ": open", fifo);
@@ -331,6 +337,9 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
     co_return fail(std::move(e));
   }
   spawn.extra_fds = {fifo_fd};
+  spawn.preserved_fds = io.preserved_fds;
+  // The console socket follows the fifo (child_extra_fd(P, 1)).
+  if (config_.process->terminal) spawn.extra_fds.push_back(io.console_socket_fd);
   auto child = spawn_init(spawn);
   ::close(sockets[1]);
   ::close(fifo_fd);
@@ -355,7 +364,10 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
     bootstrap.bundle = config_.bundle;
     bootstrap.config = config_;
     bootstrap.exec_fifo_path = fifo;
-    bootstrap.exec_fifo_fd = 4;
+    bootstrap.exec_fifo_fd = child_extra_fd(io.preserved_fds, 0);
+    bootstrap.preserved_fds = io.preserved_fds;
+    if (config_.process->terminal)
+      bootstrap.console_socket_fd = child_extra_fd(io.preserved_fds, 1);
     std::string line = protocol::encode(bootstrap);
     step = co_await send_line(std::move(line));
   }

@@ -53,6 +53,13 @@ struct ProcessIo {
   int stdin_fd = -1;
   int stdout_fd = -1;
   int stderr_fd = -1;
+  // fds 3 .. 3+preserved_fds-1 of this process reach the container's process as the same
+  // numbers (runc's --preserve-fds). create() only.
+  unsigned preserved_fds = 0;
+  // process.terminal: a connected AF_UNIX socket (borrowed); the init makes the pty in the
+  // container and sends its master over it (SCM_RIGHTS), as runc's --console-socket. create()
+  // only; required when the config asks for a terminal.
+  int console_socket_fd = -1;
 };
 
 struct ExecFailure {
@@ -124,6 +131,12 @@ class Container {
   // directory, then runs the poststop hooks (their failures are only logged).
   reactor::Task<Expected<void>> destroy();
   Expected<std::vector<pid_t>> processes() const;
+  // New limits for a live container (container_update.cpp): the fields set in `changes` are
+  // written to its cgroup and merged into state.json's record of its resources
+  // (config["resources"], OCI linux.resources JSON); the others stay as they are.
+  Expected<void> update(const Resources& changes);
+  // What the kernel accounts for the container's cgroup (memory, cpu, pids, OOM kills).
+  Expected<cgroups::Stats> stats() const;
   // Runs `process` in the running container's namespaces and cgroup.
   reactor::Task<Expected<std::unique_ptr<ExecProcess>>> exec(Process process, ProcessIo io = {});
 

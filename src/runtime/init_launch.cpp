@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -19,7 +20,9 @@ namespace corral {
 
 namespace {
 
-constexpr int kFirstSafeFd = 64;  // sources are moved up here so dup2 onto 0..4 never clobbers
+// Sources are moved up to here or beyond the child's layout, so that dup2 onto it never clobbers
+// a source not yet placed.
+constexpr int kFirstSafeFd = 64;
 
 std::vector<char*> c_strings(const std::vector<std::string>& strings) {
   std::vector<char*> out;
@@ -61,7 +64,8 @@ struct ChildPlan {
   // sibling (CLONE_PARENT), reports its pid and exits.
   std::uint64_t sibling_flags;
   const int* stdio;
-  int pipe_fd;  // -1: no fd 3
+  unsigned preserved_fds;  // fds 3 .. 3+preserved_fds-1 stay as inherited
+  int pipe_fd;             // -1: no init pipe
   const int* extra_fds;
   std::size_t extra_count;
   int report_fd;
@@ -78,7 +82,7 @@ struct ChildPlan {
 }
 
 // In the child: join namespaces, wait for the id maps, become root of the user namespace, lay
-// out fds 0-3 and the extra fds (the exec report pipe goes right after them), exec.
+// out the fds (see below), exec.
 [[noreturn]] void child_main(const ChildPlan& plan) {
   for (std::size_t i = 0; i < plan.ns_count; ++i)
     if (::setns(plan.ns_fds[i], 0) < 0)
@@ -112,17 +116,24 @@ struct ChildPlan {
     }
   }
   reactor::reset_signals_for_exec();
-  const int report_target = 4 + static_cast<int>(plan.extra_count);
+  // Layout: 0-2 stdio, 3..P-1 preserved (left in place), P the init pipe, then the extra fds,
+  // then the exec report pipe and the program (both close-on-exec). Every source sits above
+  // all of these (the parent moved them there), so no dup2 clobbers another source.
+  const int pipe_target = child_pipe_fd(plan.preserved_fds);
+  const int report_target = pipe_target + 1 + static_cast<int>(plan.extra_count);
   bool ok = ::dup2(plan.stdio[0], 0) >= 0 && ::dup2(plan.stdio[1], 1) >= 0 &&
             ::dup2(plan.stdio[2], 2) >= 0;
-  if (ok && plan.pipe_fd >= 0) ok = ::dup2(plan.pipe_fd, 3) >= 0;
+  if (ok && plan.pipe_fd >= 0) ok = ::dup2(plan.pipe_fd, pipe_target) >= 0;
   for (std::size_t i = 0; ok && i < plan.extra_count; ++i)
-    ok = ::dup2(plan.extra_fds[i], 4 + static_cast<int>(i)) >= 0;
+    ok = ::dup2(plan.extra_fds[i], pipe_target + 1 + static_cast<int>(i)) >= 0;
+  // A preserved fd the caller marked close-on-exec is passed all the same: it was asked for.
+  for (unsigned i = 0; ok && i < plan.preserved_fds; ++i)
+    ok = ::fcntl(3 + static_cast<int>(i), F_SETFD, 0) >= 0;
   if (ok) ok = ::dup3(plan.report_fd, report_target, O_CLOEXEC) >= 0;
   const int program_target = report_target + 1;
   if (ok && plan.program_fd >= 0) ok = ::dup3(plan.program_fd, program_target, O_CLOEXEC) >= 0;
   if (ok) {
-    if (plan.pipe_fd < 0) ::close(3);
+    if (plan.pipe_fd < 0) ::close(pipe_target);
     ::syscall(SYS_close_range, plan.program_fd >= 0 ? program_target + 1 : program_target, ~0U, 0);
     if (plan.program_fd >= 0)
       ::syscall(SYS_execveat, program_target, "", plan.argv, plan.envp, AT_EMPTY_PATH);
@@ -219,22 +230,26 @@ void leave_pid_namespace_for_children(int restore_fd) {
 Expected<SpawnedProcess> spawn_init(const InitSpawn& spawn) {
   const bool new_user_ns = (spawn.clone_flags & CLONE_NEWUSER) != 0;
   FdList owned;
+  // Above every target of the child's layout (stdio, preserved, pipe, extras, report, program).
+  const int first_safe_fd =
+      std::max(kFirstSafeFd,
+               child_pipe_fd(spawn.preserved_fds) + static_cast<int>(spawn.extra_fds.size()) + 4);
   int null_fd = owned.add(::open("/dev/null", O_RDWR | O_CLOEXEC));
   if (null_fd < 0) return fail(Error::from_errno(errno, "open", "/dev/null"));
   int stdio[3];
   for (int i = 0; i < 3; ++i) {
     int source = spawn.stdio[i] >= 0 ? spawn.stdio[i] : null_fd;
-    stdio[i] = owned.add(::fcntl(source, F_DUPFD_CLOEXEC, kFirstSafeFd));
+    stdio[i] = owned.add(::fcntl(source, F_DUPFD_CLOEXEC, first_safe_fd));
     if (stdio[i] < 0) return fail(Error::from_errno(errno, "dup", "stdio of " + spawn.program));
   }
   int pipe_fd = -1;
   if (spawn.pipe_fd >= 0) {
-    pipe_fd = owned.add(::fcntl(spawn.pipe_fd, F_DUPFD_CLOEXEC, kFirstSafeFd));
+    pipe_fd = owned.add(::fcntl(spawn.pipe_fd, F_DUPFD_CLOEXEC, first_safe_fd));
     if (pipe_fd < 0) return fail(Error::from_errno(errno, "dup", "init pipe"));
   }
   std::vector<int> extra_fds;
   for (int fd : spawn.extra_fds) {
-    extra_fds.push_back(owned.add(::fcntl(fd, F_DUPFD_CLOEXEC, kFirstSafeFd)));
+    extra_fds.push_back(owned.add(::fcntl(fd, F_DUPFD_CLOEXEC, first_safe_fd)));
     if (extra_fds.back() < 0) return fail(Error::from_errno(errno, "dup", "fd for the init"));
   }
 
@@ -274,7 +289,7 @@ Expected<SpawnedProcess> spawn_init(const InitSpawn& spawn) {
   }
   int program_fd = -1;
   if (spawn.program_fd >= 0) {
-    program_fd = owned.add(::fcntl(spawn.program_fd, F_DUPFD_CLOEXEC, kFirstSafeFd));
+    program_fd = owned.add(::fcntl(spawn.program_fd, F_DUPFD_CLOEXEC, first_safe_fd));
     if (program_fd < 0) return fail(Error::from_errno(errno, "dup", "the init " + spawn.program));
   }
   int maps_read = -1, maps_write = -1;
@@ -285,7 +300,7 @@ Expected<SpawnedProcess> spawn_init(const InitSpawn& spawn) {
     int maps[2];
     if (::pipe2(maps, O_CLOEXEC) < 0)
       return fail(Error::from_errno(errno, "pipe", "user namespace maps"));
-    maps_read = owned.add(::fcntl(maps[0], F_DUPFD_CLOEXEC, kFirstSafeFd));
+    maps_read = owned.add(::fcntl(maps[0], F_DUPFD_CLOEXEC, first_safe_fd));
     maps_write = owned.add(maps[1]);
     ::close(maps[0]);
     if (maps_read < 0) return fail(Error::from_errno(errno, "dup", "user namespace maps"));
@@ -293,7 +308,7 @@ Expected<SpawnedProcess> spawn_init(const InitSpawn& spawn) {
   int report[2];
   if (::pipe2(report, O_CLOEXEC) < 0) return fail(Error::from_errno(errno, "pipe", "exec report"));
   owned.add(report[0]);
-  int report_write = ::fcntl(report[1], F_DUPFD_CLOEXEC, kFirstSafeFd);
+  int report_write = ::fcntl(report[1], F_DUPFD_CLOEXEC, first_safe_fd);
   ::close(report[1]);
   if (report_write < 0) return fail(Error::from_errno(errno, "dup", "exec report"));
   owned.add(report_write);
@@ -306,6 +321,7 @@ Expected<SpawnedProcess> spawn_init(const InitSpawn& spawn) {
                  new_user_ns || joins_user_ns,
                  joins_user_ns ? spawn.clone_flags : 0,
                  stdio,
+                 spawn.preserved_fds,
                  pipe_fd,
                  extra_fds.data(),
                  extra_fds.size(),

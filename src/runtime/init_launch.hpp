@@ -41,9 +41,19 @@ struct InitSpawn {
   std::vector<IdMapping> uid_mappings;
   std::vector<IdMapping> gid_mappings;
   int stdio[3] = {-1, -1, -1};  // -1: /dev/null
-  int pipe_fd = -1;             // the child's end of the init pipe: becomes fd 3 (-1: none)
-  std::vector<int> extra_fds;   // borrowed; become fds 4, 5, ... in order
+  // fds 3 .. 3+preserved_fds-1 of the caller reach the child as the same numbers (--preserve-fds)
+  unsigned preserved_fds = 0;
+  int pipe_fd = -1;  // the child's end of the init pipe: becomes fd 3 + preserved_fds (-1: none)
+  std::vector<int> extra_fds;  // borrowed; become child_extra_fd(preserved_fds, 0), 1, ... in order
 };
+
+// Where spawn_init puts the init pipe and the extra fds in the child.
+inline int child_pipe_fd(unsigned preserved_fds) {
+  return 3 + static_cast<int>(preserved_fds);
+}
+inline int child_extra_fd(unsigned preserved_fds, std::size_t index) {
+  return child_pipe_fd(preserved_fds) + 1 + static_cast<int>(index);
+}
 
 struct SpawnedProcess {
   pid_t pid = 0;

@@ -2,7 +2,6 @@
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,59 +9,22 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli/corral_process.hpp"
 #include "cli/temp_dir.hpp"
 #include "runtime/spec/config_parser.hpp"
 #include "runtime/spec/default_spec.hpp"
-
-extern char** environ;
 
 namespace corral::cli {
 namespace {
 
 using ::testing::HasSubstr;
 
-const std::string kCorral = CORRAL_BINARY_DIR "/apps/corral/corral";
+using testing::Outcome;
 
-struct Outcome {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs corral in `cwd` with stdout and stderr captured in files (no pipes to deadlock on).
 Outcome run_corral(const std::vector<std::string>& args, const std::string& cwd = "/") {
-  testing::TempDir capture;
-  const std::string out_path = capture.file("out");
-  const std::string err_path = capture.file("err");
-  std::vector<std::string> argv_storage{kCorral};
-  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& arg : argv_storage) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, kCorral.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  Outcome outcome;
-  if (rc != 0) {
-    ADD_FAILURE() << "cannot run " << kCorral << ": " << strerror(rc);
-    return outcome;
-  }
-  int wait_status = 0;
-  while (waitpid(pid, &wait_status, 0) < 0 && errno == EINTR) {
-  }
-  outcome.status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
-  outcome.out = capture.read("out");
-  outcome.err = capture.read("err");
-  return outcome;
+  testing::CorralOptions options;
+  options.cwd = cwd;
+  return testing::run_corral(args, options);
 }
 
 std::string last_line(const std::string& text) {
@@ -139,10 +101,14 @@ TEST(CorralBinary, LifecycleFailuresGoToStderrAndTheLog) {
                               dir.path() + "/config.json: No such file or directory";
   EXPECT_EQ(create.err, message + "\n");
   EXPECT_THAT(dir.read("log.txt"), HasSubstr("level=error msg=\"" + message + "\""));
-  // Commands not wired to the library yet say so.
+  // Commands on a container that does not exist name it.
   Outcome events = run_corral({"--root", root, "events", "c1"});
   EXPECT_EQ(events.status, 1);
-  EXPECT_EQ(events.err, "corral: events: not implemented yet\n");
+  EXPECT_THAT(events.err, HasSubstr("corral: container c1 does not exist"));
+  // init is internal: a call by hand is refused with a reason.
+  Outcome init = run_corral({"--root", root, "init"});
+  EXPECT_EQ(init.status, 1);
+  EXPECT_THAT(init.err, HasSubstr("init: internal to the runtime"));
 }
 
 TEST(CorralBinary, DebugAddsEntries) {

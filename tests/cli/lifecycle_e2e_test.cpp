@@ -5,7 +5,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,11 +15,10 @@
 #include <thread>
 #include <vector>
 
+#include "cli/corral_process.hpp"
 #include "cli/temp_dir.hpp"
 #include "init/busybox_rootfs.hpp"
 #include "runtime/spec/default_spec.hpp"
-
-extern char** environ;
 
 namespace corral::cli {
 namespace {
@@ -28,13 +26,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-const std::string kCorral = CORRAL_BINARY_DIR "/apps/corral/corral";
-
-struct Outcome {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
+using testing::Outcome;
 
 class LifecycleTest : public ::testing::Test {
  protected:
@@ -68,37 +60,9 @@ class LifecycleTest : public ::testing::Test {
   // Runs corral with --root and stdout/stderr captured in files (a detached container keeps
   // them open: pipes would never see end of file).
   Outcome corral(const std::vector<std::string>& args) {
-    testing::TempDir capture;
-    const std::string out_path = capture.file("out");
-    const std::string err_path = capture.file("err");
-    std::vector<std::string> storage{kCorral, "--root", root_.path()};
-    storage.insert(storage.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& arg : storage) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_t pid = -1;
-    int rc = posix_spawn(&pid, kCorral.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    Outcome outcome;
-    if (rc != 0) {
-      ADD_FAILURE() << "cannot run " << kCorral << ": " << strerror(rc);
-      return outcome;
-    }
-    int wait_status = 0;
-    while (waitpid(pid, &wait_status, 0) < 0 && errno == EINTR) {
-    }
-    outcome.status =
-        WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
-    outcome.out = capture.read("out");
-    outcome.err = capture.read("err");
-    return outcome;
+    std::vector<std::string> full{"--root", root_.path()};
+    full.insert(full.end(), args.begin(), args.end());
+    return testing::run_corral(full);
   }
 
   // `corral state ID` parsed; null when it fails.

@@ -160,6 +160,21 @@ TEST_F(ContainerTest, SetupFailuresLeaveNothingBehind) {
   EXPECT_EQ(read_file(parent + "/cgroup.procs"), "");
 }
 
+// process.terminal needs a console socket to send the pty master to: without one, create
+// refuses before starting anything and gives the id back.
+TEST_F(ContainerTest, ATerminalWithoutAConsoleSocketIsRefusedAndLeavesNothing) {
+  Config config = rootfs_.config({"true"});
+  config.process->terminal = true;
+  auto c = factory_->create_container("tty", std::move(config));
+  ASSERT_TRUE(c) << c.error().what();
+  auto created = (*c)->create_blocking();
+  ASSERT_FALSE(created);
+  EXPECT_EQ(created.error().code(), ErrorCode::ConfigInvalid);
+  EXPECT_NE(created.error().what().find("no console socket"), std::string::npos)
+      << created.error().what();
+  EXPECT_FALSE(fs::exists(root_ + "/tty"));
+}
+
 TEST_F(ContainerTest, CreateThenStartFromAnotherProcess) {
   auto c = factory_->create_container("split", rootfs_.config({"sh", "-c", "exit 7"}));
   ASSERT_TRUE(c);
