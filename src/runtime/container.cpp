@@ -246,7 +246,12 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
     step = fail(std::move(manager).error());
   } else {
     manager_ = std::move(*manager);
-    step = manager_->create();
+    // Recorded (status creating) before the group exists, and again below with the init's pid:
+    // a process that dies from here on leaves a state.json from which a later destroy()
+    // (`corral delete --force`) finds the group and the init to remove.
+    state_.cgroup_paths = manager_->paths();
+    step = co_await save_async();
+    if (step) step = manager_->create();
     // Device rules matter only when the config restricts devices; then the defaults go with them.
     if (step && config_.linux_spec.resources) {
       Resources resources = *config_.linux_spec.resources;
@@ -294,6 +299,7 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
 
   // The init reads nothing until the bootstrap: it must be in its cgroup before that.
   step = manager_->add_process(child->pid);
+  if (step) step = co_await save_async();
   auto deadline = Clock::now() + settings_.setup_timeout;
   if (step) {
     protocol::Bootstrap bootstrap;

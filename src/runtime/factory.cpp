@@ -121,7 +121,7 @@ Expected<std::unique_ptr<Container>> Factory::create_container(const std::string
   std::string dir = store_.container_dir(id);
   if (::mkdir(dir.c_str(), 0700) < 0) {
     if (errno == EEXIST)
-      return fail(Error(ErrorCode::IdInUse, "container with id exists: " + id,
+      return fail(Error(ErrorCode::IdInUse, "container " + id + " already exists",
                         ErrorCause{EEXIST, "mkdir", dir}));
     return fail(Error::from_errno(errno, "create container " + id + ": mkdir", dir));
   }
