@@ -4,7 +4,8 @@ set -euo pipefail
 packages=(g++ cmake ninja-build pkg-config git
           liburing-dev libasio-dev nlohmann-json3-dev libfmt-dev
           libgtest-dev libgmock-dev libbenchmark-dev
-          libseccomp-dev libcap-dev busybox-static)
+          libseccomp-dev libcap-dev busybox-static
+          podman conmon containerd)  # tests/engines: real engines driving corral
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

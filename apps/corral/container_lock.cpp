@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <utility>
 
 #include "runtime/factory.hpp"
@@ -15,6 +16,8 @@ namespace corral::cli {
 Expected<ContainerLock> ContainerLock::acquire(const std::string& root, const std::string& id) {
   if (auto valid = Factory::validate_id(id); !valid) return fail(std::move(valid).error());
   const std::string lock_dir = root + "/" + kLockDirName;
+  std::error_code ec;  // the root's parents too, as Factory makes them (containerd needs it)
+  std::filesystem::create_directories(std::filesystem::path(root).parent_path(), ec);
   if (::mkdir(root.c_str(), 0700) < 0 && errno != EEXIST)
     return fail(Error::from_errno(errno, "lock container " + id + ": mkdir", root));
   if (::mkdir(lock_dir.c_str(), 0700) < 0 && errno != EEXIST)

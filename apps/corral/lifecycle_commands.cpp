@@ -271,9 +271,9 @@ Expected<void> run_ps(const CommandContext& context, const PsOptions& options) {
     return {};
   }
   if (!options.ps_args.empty() && options.ps_args != std::vector<std::string>{"-ef"})
-    return fail(Error(ErrorCode::Unsupported,
-                      fmt::format("ps container {}: ps options other than -ef are not supported",
-                                  options.id)));
+    return fail(Error(
+        ErrorCode::Unsupported,
+        fmt::format("ps container {}: ps options other than -ef are not supported", options.id)));
   std::vector<PsRow> rows;
   for (pid_t pid : *pids)
     if (auto row = read_ps_row(pid)) rows.push_back(std::move(*row));

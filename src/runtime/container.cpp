@@ -414,11 +414,23 @@ reactor::Task<Expected<void>> Container::start() {
     ::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
     ev.data.fd = pidfd_;
     ::epoll_ctl(ep, EPOLL_CTL_ADD, pidfd_, &ev);
-    (void)co_await reactor::poll(ep, POLLIN);
+    // A wake-up without the byte (an interrupted poll) is not the init's death: that is only
+    // concluded once the pidfd says so and the fifo still holds nothing.
+    for (;;) {
+      auto ready = co_await reactor::poll(ep, POLLIN);
+      if (!ready && ready.error().value() != EINTR && ready.error().value() != ECANCELED) {
+        released = fail(Error::from_errno(ready.error().value(), context + ": poll exec fifo"));
+        break;
+      }
+      char byte;
+      if (::read(fd, &byte, 1) == 1) break;
+      pollfd exited{pidfd_, POLLIN, 0};
+      if (::poll(&exited, 1, 0) == 1 && ::read(fd, &byte, 1) != 1) {
+        released = fail(system_error(context + ": the init exited before it was started"));
+        break;
+      }
+    }
     ::close(ep);
-    char byte;
-    if (::read(fd, &byte, 1) != 1)
-      released = fail(system_error(context + ": the init exited before it was started"));
   }
   char drain[16];
   while (::read(fd, drain, sizeof drain) > 0) {
