@@ -287,6 +287,28 @@ TEST_F(ConcurrencyTest, AnUnreadableStateIsAClearErrorAndDeleteForceCleansIt) {
   }
 }
 
+// ps while other commands run: runc's table, one row per process of the container.
+TEST_F(ConcurrencyTest, PsPrintsTheTableOfTheContainersProcesses) {
+  const std::string id = make_id("ps");
+  ASSERT_EQ(
+      corral({"run", "-d", "--bundle", bundle({"sh", "-c", "sleep 1000 & exec sleep 1001"}), id})
+          .status,
+      0);
+  std::vector<pid_t> pids;
+  ASSERT_TRUE(eventually([&] { return (pids = cgroup_pids(id)).size() == 2; }));
+  Outcome table = corral({"ps", id});
+  ASSERT_EQ(table.status, 0) << table.err;
+  EXPECT_THAT(table.out,
+              ::testing::StartsWith("UID          PID    PPID  C STIME TTY          TIME CMD\n"));
+  EXPECT_THAT(table.out, HasSubstr("sleep 1000\n"));
+  EXPECT_THAT(table.out, HasSubstr("sleep 1001\n"));
+  for (pid_t pid : pids) EXPECT_THAT(table.out, HasSubstr(" " + std::to_string(pid) + " "));
+  Outcome json = corral({"ps", "--format", "json", id});
+  ASSERT_EQ(json.status, 0) << json.err;
+  EXPECT_EQ(nlohmann::json::parse(json.out).get<std::vector<pid_t>>(), pids);
+  EXPECT_EQ(corral({"ps", id, "aux"}).status, 1);  // other ps(1) options are refused
+}
+
 // The lock file lives as long as its container; commands on missing containers leave none.
 TEST_F(ConcurrencyTest, LockFilesDoNotOutliveTheirContainers) {
   Outcome missing = corral({"kill", "nosuch", "KILL"});

@@ -132,6 +132,7 @@ EOF
   expect_output "podman ps -a is empty" "" "$out"
   local id left=
   for id in "${ids[@]}"; do
+    [ -n "$id" ] || continue
     [ -e "/run/corral/$id" ] && left+=" $id"
     for cgroup in /sys/fs/cgroup/*/libpod_parent/libpod-"$id"; do
       [ -e "$cgroup" ] && left+=" $cgroup"
@@ -201,6 +202,28 @@ EOF
   expect_output "ctr run echo" hi "$out"
   "${run[@]}" "$image" corral-missing /nonexistent >/dev/null 2>"$dir/err"
   expect_status "ctr run /nonexistent" 127 $? "$(cat "$dir/err")"
+  "${run[@]}" "$image" corral-directory /etc >/dev/null 2>"$dir/err"
+  expect_status "ctr run /etc" 126 $? "$(cat "$dir/err")"
+
+  # A detached task: the shim asks corral for its state, to kill and to delete it.
+  "${ctr[@]}" run -d --runtime io.containerd.runc.v2 --runc-binary "$corral" \
+    --runc-root "$dir/runc" "$image" corral-detached sleep 1000 >/dev/null 2>"$dir/err"
+  expect_status "ctr run -d" 0 $? "$(cat "$dir/err")"
+  out=$("${ctr[@]}" task ls 2>&1 | awk '$1 == "corral-detached" {print $3}')
+  expect_output "ctr task ls" RUNNING "$out"
+  "${ctr[@]}" task kill -s SIGKILL corral-detached 2>"$dir/err"
+  expect_status "ctr task kill" 0 $? "$(cat "$dir/err")"
+  for ((i = 0; i < 100; i++)); do
+    out=$("${ctr[@]}" task ls 2>&1 | awk '$1 == "corral-detached" {print $3}')
+    [ "$out" = STOPPED ] && break
+    sleep 0.1
+  done
+  expect_output "ctr task ls after kill" STOPPED "$out"
+  "${ctr[@]}" task delete corral-detached >/dev/null 2>"$dir/err"
+  expect_status "ctr task delete" 0 $? "$(cat "$dir/err")"
+  "${ctr[@]}" containers delete corral-detached 2>"$dir/err"
+  expect_status "ctr containers delete" 0 $? "$(cat "$dir/err")"
+
   out=$("${ctr[@]}" containers ls -q 2>&1)
   expect_output "ctr containers ls is empty" "" "$out"
   if [ -n "$(ls -A "$dir/runc/corral-engines-test" 2>/dev/null | grep -v '^#locks$')" ]; then
