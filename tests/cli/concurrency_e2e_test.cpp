@@ -287,6 +287,26 @@ TEST_F(ConcurrencyTest, AnUnreadableStateIsAClearErrorAndDeleteForceCleansIt) {
   }
 }
 
+// A foreground run holds the lock only to create and start: while its container runs, other
+// commands act on it (a kill here, which would wait forever on a lock held by the run).
+TEST_F(ConcurrencyTest, AForegroundRunLetsOtherCommandsIn) {
+  const std::string id = make_id("foreground");
+  RunningCorral run(with_root({"run", "--bundle", bundle({"sleep", "1000"}), id}));
+  ASSERT_TRUE(eventually([&] {
+    Outcome state = corral({"state", id});
+    return state.status == 0 && nlohmann::json::parse(state.out)["status"] == "running";
+  }));
+  Outcome paused = corral({"pause", id});
+  EXPECT_EQ(paused.status, 0) << paused.err;
+  Outcome resumed = corral({"resume", id});
+  EXPECT_EQ(resumed.status, 0) << resumed.err;
+  Outcome killed = corral({"kill", id, "KILL"});
+  EXPECT_EQ(killed.status, 0) << killed.err;
+  Outcome ran = run.wait();
+  EXPECT_EQ(ran.status, 128 + SIGKILL) << ran.err;
+  expect_nothing_left(id);
+}
+
 // ps while other commands run: runc's table, one row per process of the container.
 TEST_F(ConcurrencyTest, PsPrintsTheTableOfTheContainersProcesses) {
   const std::string id = make_id("ps");
