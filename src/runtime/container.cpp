@@ -45,6 +45,19 @@ Error system_error(const std::string& message, ErrorCause cause = {}) {
   return Error(ErrorCode::SystemError, message, std::move(cause));
 }
 
+// remove_all, repeated while it meets a directory made non-empty under it: another process
+// (a foreground `corral run` recording its container's exit) may write state.json meanwhile.
+// Its write cannot outlive the directory: it never makes one.
+std::error_code remove_directory(const std::string& dir) {
+  std::error_code ec;
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    ec.clear();
+    std::filesystem::remove_all(dir, ec);
+    if (ec != std::errc::directory_not_empty) break;
+  }
+  return ec;
+}
+
 }  // namespace
 
 int shell_status(const ExitRecord& exit) {
@@ -562,8 +575,7 @@ reactor::Task<Expected<void>> Container::destroy() {
     if (!destroyed)
       co_return fail(std::move(destroyed).error().with_context("destroy container " + state_.id));
   }
-  std::error_code ec;
-  std::filesystem::remove_all(dir(), ec);
+  std::error_code ec = remove_directory(dir());
   if (ec)
     co_return fail(
         Error::from_errno(ec.value(), "destroy container " + state_.id + ": remove", dir()));

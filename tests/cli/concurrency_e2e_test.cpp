@@ -307,6 +307,25 @@ TEST_F(ConcurrencyTest, AForegroundRunLetsOtherCommandsIn) {
   expect_nothing_left(id);
 }
 
+// delete --force of a container a foreground run waits for: the run sees its container die
+// and finds it deleted; nothing is left and the delete does not trip over the run's last write.
+TEST_F(ConcurrencyTest, ForcedDeleteOfAForegroundRunsContainer) {
+  const std::string dir = bundle({"sleep", "1000"});
+  for (int round = 0; round < 3; ++round) {
+    const std::string id = make_id("foreground-delete-" + std::to_string(round));
+    RunningCorral run(with_root({"run", "--bundle", dir, id}));
+    ASSERT_TRUE(eventually([&] {
+      Outcome state = corral({"state", id});
+      return state.status == 0 && nlohmann::json::parse(state.out)["status"] == "running";
+    }));
+    Outcome deleted = corral({"delete", "--force", id});
+    EXPECT_EQ(deleted.status, 0) << deleted.err;
+    Outcome ran = run.wait();
+    EXPECT_EQ(ran.status, 128 + SIGKILL) << ran.err;
+    expect_nothing_left(id);
+  }
+}
+
 // ps while other commands run: runc's table, one row per process of the container.
 TEST_F(ConcurrencyTest, PsPrintsTheTableOfTheContainersProcesses) {
   const std::string id = make_id("ps");
