@@ -263,6 +263,7 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
     // a process that dies from here on leaves a state.json from which a later destroy()
     // (`corral delete --force`) finds the group and the init to remove.
     state_.cgroup_paths = manager_->paths();
+    state_.created_ns = now_ns();  // `state` shows when this began; set again once created
     step = co_await save_async();
     if (step) step = manager_->create();
     // Device rules matter only when the config restricts devices; then the defaults go with them.
