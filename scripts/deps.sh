@@ -5,8 +5,9 @@ packages=(g++ cmake ninja-build pkg-config git
           liburing-dev libasio-dev nlohmann-json3-dev libfmt-dev
           libgtest-dev libgmock-dev libbenchmark-dev
           libseccomp-dev libcap-dev busybox-static
-          # corral-bench's peers: the runtimes it compares with, and Podman's per-container monitor
-          runc crun conmon)
+          # corral-bench's peers: the runtimes it compares with, and Podman's per-container monitor;
+          # tests/engines: real engines driving corral
+          runc crun conmon podman containerd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

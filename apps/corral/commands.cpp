@@ -5,6 +5,7 @@
 #include <exception>
 #include <ostream>
 
+#include "apps/corral/container_lock.hpp"
 #include "apps/corral/features.hpp"
 #include "apps/corral/usage.hpp"
 #include "apps/corral/version.hpp"
@@ -21,6 +22,24 @@ Expected<int> as_status(Expected<T> result) {
   } else {
     return result;
   }
+}
+
+// The container a command changes, and so must hold the lock of (container_lock.hpp) while it
+// runs; nullptr for the others. `run` locks itself: not while its container runs. `exec` takes
+// none: the container stays as it is, and it waits for its process.
+const std::string* container_to_lock(const CommandOptions& command) {
+  return std::visit(
+      [](const auto& options) -> const std::string* {
+        using T = std::decay_t<decltype(options)>;
+        if constexpr (std::is_same_v<T, CreateOptions> || std::is_same_v<T, StartOptions> ||
+                      std::is_same_v<T, KillOptions> || std::is_same_v<T, DeleteOptions> ||
+                      std::is_same_v<T, PauseOptions> || std::is_same_v<T, ResumeOptions> ||
+                      std::is_same_v<T, UpdateOptions>)
+          return &options.id;
+        else
+          return nullptr;
+      },
+      command);
 }
 
 Expected<int> dispatch(const CommandContext& context, const CommandOptions& command) {
@@ -73,6 +92,15 @@ Expected<int> dispatch(const CommandContext& context, const CommandOptions& comm
       command);
 }
 
+// dispatch() with the container's lock held when the command changes one.
+Expected<int> dispatch_holding_lock(const CommandContext& context, const CommandOptions& command) {
+  const std::string* id = container_to_lock(command);
+  if (!id) return dispatch(context, command);
+  auto lock = ContainerLock::acquire(context.global.root, *id);
+  if (!lock) return fail(std::move(lock).error());
+  return dispatch(context, command);
+}
+
 }  // namespace
 
 Expected<void> run_features(const CommandContext& context, const FeaturesOptions&) {
@@ -92,7 +120,7 @@ int run_invocation(const CliInvocation& invocation, Logger& log, std::ostream& o
       log.debug(fmt::format("corral {}: root {}", name, invocation.global.root));
     }
     CommandContext context{invocation.global, log, out, in};
-    Expected<int> status = dispatch(context, invocation.command);
+    Expected<int> status = dispatch_holding_lock(context, invocation.command);
     out.flush();
     if (!status) {
       log.report_failure("corral: " + status.error().what());

@@ -21,10 +21,15 @@
 
 #include "apps/corral/commands.hpp"
 #include "apps/corral/console_socket.hpp"
+#include "apps/corral/container_lock.hpp"
 #include "apps/corral/foreground_terminal.hpp"
 #include "apps/corral/pid_file.hpp"
+#include "apps/corral/process_file.hpp"
+#include "apps/corral/ps_table.hpp"
 #include "apps/corral/signal_forwarding.hpp"
 #include "apps/corral/state_format.hpp"
+#include "apps/corral/unreadable_container.hpp"
+#include "apps/corral/update_resources.hpp"
 #include "runtime/factory.hpp"
 #include "runtime/spec/config_parser.hpp"
 
@@ -40,7 +45,9 @@ Expected<Factory> open_factory(const CommandContext& context) {
 Expected<ContainerPtr> load_container(const CommandContext& context, const std::string& id) {
   auto factory = open_factory(context);
   if (!factory) return fail(std::move(factory).error());
-  return factory->load(id);
+  auto loaded = factory->load(id);
+  if (!loaded) return fail(explain_load_failure(factory->root(), id, std::move(loaded).error()));
+  return loaded;
 }
 
 // Creates the container and leaves its init waiting on exec.fifo. The container's stdio is
@@ -146,6 +153,9 @@ Expected<void> run_create(const CommandContext& context, const CreateOptions& op
 }
 
 Expected<int> run_run(const CommandContext& context, const RunOptions& options) {
+  // Held for create and start only: while the container runs, kill and delete must get in.
+  auto lock = ContainerLock::acquire(context.global.root, options.create.id);
+  if (!lock) return fail(std::move(lock).error());
   // In the foreground corral stands in for the container: the signals it gets are forwarded.
   std::optional<ForwardedSignals> signals;
   if (!options.detach) signals.emplace();
@@ -159,10 +169,15 @@ Expected<int> run_run(const CommandContext& context, const RunOptions& options) 
     return fail(std::move(started).error());
   }
   if (options.detach) return 0;
+  const DirectoryIdentity ours = directory_identity(context.global.root, options.create.id);
+  lock->release();
   auto exit = wait_forwarding_signals_blocking(**container, *signals,
                                                terminal.relaying() ? &terminal : nullptr);
   if (!exit) return fail(std::move(exit).error());
-  if (!options.keep) {
+  lock = ContainerLock::acquire(context.global.root, options.create.id);
+  if (!lock) return fail(std::move(lock).error());
+  // Someone may have deleted it meanwhile (and even made another container of that id).
+  if (!options.keep && directory_identity(context.global.root, options.create.id) == ours) {
     if (auto destroyed = (*container)->destroy_blocking(); !destroyed)
       return fail(std::move(destroyed).error());
   }
@@ -197,6 +212,9 @@ Expected<void> run_kill(const CommandContext& context, const KillOptions& option
 Expected<void> run_delete(const CommandContext& context, const DeleteOptions& options) {
   auto container = load_container(context, options.id);
   if (!container) {
+    if (options.force && container_dir_exists(context.global.root, options.id))
+      return remove_unreadable_container(context.global.root, options.id,
+                                         FactoryOptions{}.cgroup_parent, context.log);
     // runc: --force on a container that does not exist is not an error.
     if (options.force && container.error().code() == ErrorCode::ContainerNotExists) return {};
     return fail(std::move(container).error());
@@ -246,7 +264,7 @@ Expected<void> run_list(const CommandContext& context, const ListOptions& option
   return {};
 }
 
-// Table output is one "PID" column, not ps(1)'s: ps_args are accepted and ignored.
+// runc's table from /proc (ps_table.hpp); other ps(1) options than runc's default -ef are refused.
 Expected<void> run_ps(const CommandContext& context, const PsOptions& options) {
   auto container = load_container(context, options.id);
   if (!container) return fail(std::move(container).error());
@@ -256,8 +274,14 @@ Expected<void> run_ps(const CommandContext& context, const PsOptions& options) {
     context.out << nlohmann::json(*pids).dump() << "\n";
     return {};
   }
-  context.out << "PID\n";
-  for (pid_t pid : *pids) context.out << pid << "\n";
+  if (!options.ps_args.empty() && options.ps_args != std::vector<std::string>{"-ef"})
+    return fail(Error(
+        ErrorCode::Unsupported,
+        fmt::format("ps container {}: ps options other than -ef are not supported", options.id)));
+  std::vector<PsRow> rows;
+  for (pid_t pid : *pids)
+    if (auto row = read_ps_row(pid)) rows.push_back(std::move(*row));
+  context.out << format_ps_table(rows);
   return {};
 }
 

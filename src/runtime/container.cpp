@@ -49,6 +49,19 @@ Error system_error(const std::string& message, ErrorCause cause = {}) {
   return Error(ErrorCode::SystemError, message, std::move(cause));
 }
 
+// remove_all, repeated while it meets a directory made non-empty under it: another process
+// (a foreground `corral run` recording its container's exit) may write state.json meanwhile.
+// Its write cannot outlive the directory: it never makes one.
+std::error_code remove_directory(const std::string& dir) {
+  std::error_code ec;
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    ec.clear();
+    std::filesystem::remove_all(dir, ec);
+    if (ec != std::errc::directory_not_empty) break;
+  }
+  return ec;
+}
+
 }  // namespace
 
 int shell_status(const ExitRecord& exit) {
@@ -284,7 +297,13 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
     step = fail(std::move(manager).error());
   } else {
     manager_ = std::move(*manager);
-    step = manager_->create();
+    // Recorded (status creating) before the group exists, and again below with the init's pid:
+    // a process that dies from here on leaves a state.json from which a later destroy()
+    // (`corral delete --force`) finds the group and the init to remove.
+    state_.cgroup_paths = manager_->paths();
+    state_.created_ns = now_ns();  // `state` shows when this began; set again once created
+    step = co_await save_async();
+    if (step) step = manager_->create();
     // Device rules matter only when the config restricts devices; then the defaults go with them.
     if (step && config_.linux_spec.resources) {
       Resources resources = *config_.linux_spec.resources;
@@ -356,6 +375,7 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
 
   // The init reads nothing until the bootstrap: it must be in its cgroup before that.
   step = manager_->add_process(child->pid);
+  if (step) step = co_await save_async();
   auto deadline = Clock::now() + settings_.setup_timeout;
   if (step) {
     protocol::Bootstrap bootstrap;
@@ -473,11 +493,23 @@ reactor::Task<Expected<void>> Container::start() {
     ::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
     ev.data.fd = pidfd_;
     ::epoll_ctl(ep, EPOLL_CTL_ADD, pidfd_, &ev);
-    (void)co_await reactor::poll(ep, POLLIN);
+    // A wake-up without the byte (an interrupted poll) is not the init's death: that is only
+    // concluded once the pidfd says so and the fifo still holds nothing.
+    for (;;) {
+      auto ready = co_await reactor::poll(ep, POLLIN);
+      if (!ready && ready.error().value() != EINTR && ready.error().value() != ECANCELED) {
+        released = fail(Error::from_errno(ready.error().value(), context + ": poll exec fifo"));
+        break;
+      }
+      char byte;
+      if (::read(fd, &byte, 1) == 1) break;
+      pollfd exited{pidfd_, POLLIN, 0};
+      if (::poll(&exited, 1, 0) == 1 && ::read(fd, &byte, 1) != 1) {
+        released = fail(system_error(context + ": the init exited before it was started"));
+        break;
+      }
+    }
     ::close(ep);
-    char byte;
-    if (::read(fd, &byte, 1) != 1)
-      released = fail(system_error(context + ": the init exited before it was started"));
   }
   char drain[16];
   while (::read(fd, drain, sizeof drain) > 0) {
@@ -611,8 +643,7 @@ reactor::Task<Expected<void>> Container::destroy() {
     if (!destroyed)
       co_return fail(std::move(destroyed).error().with_context("destroy container " + state_.id));
   }
-  std::error_code ec;
-  std::filesystem::remove_all(dir(), ec);
+  std::error_code ec = remove_directory(dir());
   if (ec)
     co_return fail(
         Error::from_errno(ec.value(), "destroy container " + state_.id + ": remove", dir()));

@@ -88,6 +88,9 @@ Expected<Factory> Factory::create(std::string root, FactoryOptions options) {
   std::error_code ec;
   root = std::filesystem::absolute(root, ec).lexically_normal().string();
   if (root.size() > 1 && root.back() == '/') root.pop_back();
+  // Engines name a root below directories that may not exist yet (containerd's shim:
+  // /run/containerd/runc/NAMESPACE), as runc makes them all.
+  std::filesystem::create_directories(std::filesystem::path(root).parent_path(), ec);
   if (::mkdir(root.c_str(), 0700) < 0 && errno != EEXIST)
     return fail(Error::from_errno(errno, "factory: mkdir root", root));
   if (::chmod(root.c_str(), 0700) < 0)
@@ -121,7 +124,7 @@ Expected<std::unique_ptr<Container>> Factory::create_container(const std::string
   std::string dir = store_.container_dir(id);
   if (::mkdir(dir.c_str(), 0700) < 0) {
     if (errno == EEXIST)
-      return fail(Error(ErrorCode::IdInUse, "container with id exists: " + id,
+      return fail(Error(ErrorCode::IdInUse, "container " + id + " already exists",
                         ErrorCause{EEXIST, "mkdir", dir}));
     return fail(Error::from_errno(errno, "create container " + id + ": mkdir", dir));
   }

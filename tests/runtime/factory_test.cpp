@@ -116,7 +116,7 @@ TEST_F(FactoryTest, ExistingIdIsIdInUse) {
   auto again = f.create_container("dup", rootfs_.config({"true"}));
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code(), ErrorCode::IdInUse);
-  EXPECT_EQ(again.error().message(), "container with id exists: dup");
+  EXPECT_EQ(again.error().message(), "container dup already exists");
 }
 
 TEST_F(FactoryTest, ConcurrentCreatesFromTwoProcessesOneWins) {
