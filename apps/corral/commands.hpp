@@ -4,8 +4,8 @@
 // stderr and in the log. Output meant for the caller (state JSON, list, features) goes to `out`.
 //
 // The commands that need the container lifecycle (Factory/Container) are declared here and
-// defined in lifecycle_commands.cpp; until the lifecycle library lands they fail with
-// "CMD: not implemented yet". Wiring one in replaces its body there and nothing else.
+// defined in lifecycle_commands.cpp and the *_command.cpp files; checkpoint and restore answer
+// with a clear "not supported" error.
 #include <iosfwd>
 
 #include "apps/corral/cli_args.hpp"
