@@ -8,7 +8,9 @@
 #include <memory>
 
 #include "apps/corral/commands.hpp"
+#include "apps/corral/console_socket.hpp"
 #include "apps/corral/exec_process_spec.hpp"
+#include "apps/corral/foreground_terminal.hpp"
 #include "apps/corral/pid_file.hpp"
 #include "apps/corral/process_file.hpp"
 #include "apps/corral/signal_forwarding.hpp"
@@ -16,26 +18,7 @@
 #include "runtime/factory.hpp"
 
 namespace corral::cli {
-namespace {
-
-Error exec_error(const ExecOptions& options, std::string_view why) {
-  return Error(ErrorCode::Unsupported, fmt::format("exec in container {}: {}", options.id, why));
-}
-
-// Terminal and fd options this exec path cannot honour yet are refused, never ignored.
-Expected<void> check_supported(const ExecOptions& options, const Process& process) {
-  if (process.terminal)
-    return fail(exec_error(options,
-                           "a terminal (--tty or process.terminal) is not supported for "
-                           "exec yet"));
-  if (!options.console_socket.empty())
-    return fail(exec_error(options, "--console-socket is not supported for exec yet"));
-  if (options.preserve_fds > 0)
-    return fail(exec_error(options, "--preserve-fds is not supported for exec yet"));
-  return {};
-}
-
-}  // namespace
+namespace {}  // namespace
 
 // The handle of a detached exec, kept reachable until exit (external linkage, so that the store
 // is not optimised away and the leak checker sees it as reachable).
@@ -62,19 +45,41 @@ Expected<int> run_exec(const CommandContext& context, const ExecOptions& options
 
   auto process = build_exec_process(options, (*container)->config().process, std::move(from_file));
   if (!process) return fail(std::move(process).error());
-  if (auto supported = check_supported(options, *process); !supported)
-    return fail(std::move(supported).error());
+
+  // A terminal goes to --console-socket, or, in the foreground without one, is relayed by
+  // corral itself (as `run` does); runc's rules otherwise.
+  ForegroundTerminal foreground;
+  const bool relay = process->terminal && !options.detach && options.console_socket.empty();
+  if (!relay)
+    if (auto checked = check_console_options(options.id, process->terminal, options.detach,
+                                             options.console_socket);
+        !checked)
+      return fail(std::move(checked).error());
+  ProcessIo io{STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO, options.preserve_fds, -1};
+  int connected = -1;
+  if (relay) {
+    auto end = foreground.prepare();
+    if (!end) return fail(std::move(end).error().with_context("exec in container " + options.id));
+    io.console_socket_fd = *end;
+  } else if (!options.console_socket.empty()) {
+    auto socket = connect_console_socket(options.console_socket);
+    if (!socket)
+      return fail(std::move(socket).error().with_context("exec in container " + options.id));
+    connected = io.console_socket_fd = *socket;
+  }
 
   // Blocked before the process exists, so a signal sent to corral meanwhile is not lost.
   std::optional<ForwardedSignals> signals;
   if (!options.detach) signals.emplace();
 
   reactor::Reactor reactor;
-  auto started = reactor.block_on(
-      (*container)
-          ->exec(std::move(*process), ProcessIo{STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}));
+  auto started = reactor.block_on((*container)->exec(std::move(*process), io));
+  if (connected >= 0) ::close(connected);
   if (!started) return fail(std::move(started).error());
   std::unique_ptr<ExecProcess> handle = std::move(*started);
+  if (relay)
+    if (auto received = foreground.receive_master(options.id); !received)
+      return fail(std::move(received).error());
   if (!options.pid_file.empty())
     if (auto written = write_pid_file(options.pid_file, handle->pid()); !written)
       return fail(std::move(written).error());
@@ -87,8 +92,9 @@ Expected<int> run_exec(const CommandContext& context, const ExecOptions& options
     return 0;
   }
   ExecProcess& exec = *handle;
-  auto exit = reactor.block_on(
-      wait_forwarding_signals(exec.wait(), *signals, [&exec](int sig) { (void)exec.signal(sig); }));
+  auto exit = reactor.block_on(wait_in_foreground(
+      exec.wait(), *signals, [&exec](int sig) { (void)exec.signal(sig); },
+      foreground.relaying() ? &foreground : nullptr));
   if (!exit) return fail(std::move(exit).error());
   const int shell = shell_status(*exit);
   return shell < 0 ? 255 : shell;

@@ -39,10 +39,9 @@ reactor::Task<Expected<ExitRecord>> wait_forwarding_signals(
   co_return exit;
 }
 
-namespace {
-
-reactor::Task<Expected<ExitRecord>> wait_in_foreground(Container& container,
+reactor::Task<Expected<ExitRecord>> wait_in_foreground(reactor::Task<Expected<ExitRecord>> wait,
                                                        ForwardedSignals& signals,
+                                                       SignalHandler signal_process,
                                                        ForegroundTerminal* terminal) {
   reactor::TaskScope output;
   reactor::TaskScope input;
@@ -50,28 +49,29 @@ reactor::Task<Expected<ExitRecord>> wait_in_foreground(Container& container,
     output.spawn(terminal->relay_output());
     input.spawn(terminal->relay_input(input.token()));
   }
-  auto exit =
-      co_await wait_forwarding_signals(container.wait(), signals, [&container, terminal](int sig) {
-        if (sig == SIGWINCH && terminal) {
-          terminal->copy_window_size();  // the kernel tells the container's foreground group
-          return;
-        }
-        // The init may be exiting already: a failed forward changes nothing.
-        (void)container.signal(sig);
-      });
+  SignalHandler handler = [&signal_process, terminal](int sig) {
+    if (sig == SIGWINCH && terminal) {
+      terminal->copy_window_size();  // the kernel tells the container's foreground group
+      return;
+    }
+    signal_process(sig);
+  };
+  // Made outside the co_await: g++ 12 mishandles class temporaries in a co_await operand.
+  auto waiting = wait_forwarding_signals(std::move(wait), signals, std::move(handler));
+  auto exit = co_await std::move(waiting);
   input.request_stop();
   co_await input.join();
   co_await output.join();
   co_return exit;
 }
 
-}  // namespace
-
 Expected<ExitRecord> wait_forwarding_signals_blocking(Container& container,
                                                       ForwardedSignals& signals,
                                                       ForegroundTerminal* terminal) {
   reactor::Reactor reactor;
-  return reactor.block_on(wait_in_foreground(container, signals, terminal));
+  // The init may be exiting already: a failed forward changes nothing.
+  return reactor.block_on(wait_in_foreground(
+      container.wait(), signals, [&container](int sig) { (void)container.signal(sig); }, terminal));
 }
 
 }  // namespace corral::cli

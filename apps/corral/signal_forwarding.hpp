@@ -26,6 +26,8 @@ class ForwardedSignals {
   reactor::SignalSet set_;
 };
 
+class ForegroundTerminal;
+
 // What to do with one received signal (send it to the process, resize a terminal, ...).
 using SignalHandler = std::function<void(int signal)>;
 
@@ -33,7 +35,13 @@ using SignalHandler = std::function<void(int signal)>;
 reactor::Task<Expected<ExitRecord>> wait_forwarding_signals(
     reactor::Task<Expected<ExitRecord>> wait, ForwardedSignals& signals, SignalHandler handler);
 
-class ForegroundTerminal;
+// Awaits `wait` in the foreground: signals go to `signal_process`; with `terminal` (corral
+// relaying the process's pty) the pty is relayed meanwhile, SIGWINCH resizes it instead of
+// being forwarded, and the process's last output is out before this returns.
+reactor::Task<Expected<ExitRecord>> wait_in_foreground(reactor::Task<Expected<ExitRecord>> wait,
+                                                       ForwardedSignals& signals,
+                                                       SignalHandler signal_process,
+                                                       ForegroundTerminal* terminal);
 
 // Waits for the container's init on a reactor of its own, forwarding signals to the init. With
 // `terminal` (run relaying the container's pty), the pty is relayed meanwhile, SIGWINCH resizes

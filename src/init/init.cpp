@@ -188,6 +188,12 @@ Expected<void> run_standard(Channel& channel, const protocol::Bootstrap& bootstr
 
 Expected<void> run_setns(Channel& channel, const protocol::Bootstrap& bootstrap) {
   const Process& process = *bootstrap.config.process;
+  if (process.terminal) {
+    // The pty is made in the container's devpts (we are in its mount namespace); it can become
+    // the controlling terminal only of a session leader.
+    ::setsid();
+    CORRAL_TRY(setup_console(bootstrap.console_socket_fd, process.console_size));
+  }
   CORRAL_TRY(apply_rlimits(process));
   CORRAL_TRY(apply_oom_score_adj(process));
   reset_signals();
@@ -199,10 +205,6 @@ Expected<void> check_supported(const protocol::Bootstrap& bootstrap) {
   if (!config.process)
     return fail(setup_failure("container " + bootstrap.container_id +
                               ": the config has no process to run"));
-  if (config.process->terminal && bootstrap.init_type != protocol::InitType::Standard)
-    return fail(Error(ErrorCode::Unsupported,
-                      "container " + bootstrap.container_id +
-                          ": process.terminal is not supported for exec (setns init) yet"));
   if (config.process->terminal && bootstrap.console_socket_fd < 0)
     return fail(setup_failure("container " + bootstrap.container_id +
                               ": process.terminal is true but no console socket was passed"));

@@ -22,6 +22,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <csignal>
@@ -206,9 +207,9 @@ reactor::Task<Expected<std::unique_ptr<ExecProcess>>> Container::exec(Process pr
   if (auto alive = require_alive("exec in"); !alive) co_return fail(std::move(alive).error());
   if (process.args.empty())
     co_return fail(Error(ErrorCode::ConfigInvalid, context + ": process.args is empty"));
-  if (process.terminal)
-    co_return fail(Error(ErrorCode::Unsupported,
-                         context + ": process.terminal is not supported for exec yet"));
+  if (process.terminal && io.console_socket_fd < 0)
+    co_return fail(Error(ErrorCode::ConfigInvalid,
+                         context + ": process.terminal is true but no console socket was given"));
   auto init_binary = protected_init_binary(settings_.init_path);
   if (!init_binary) co_return fail(std::move(init_binary).error().with_context(context));
 
@@ -217,6 +218,17 @@ reactor::Task<Expected<std::unique_ptr<ExecProcess>>> Container::exec(Process pr
   for (const auto& ns : config_.linux_spec.namespaces)
     if (ns.type != NamespaceType::Pid) ns_flags |= static_cast<unsigned>(clone_flag(ns.type));
 
+  // The child's layout: 0-2 stdio, 3..P-1 preserved (left in place), P the init pipe, then the
+  // console socket (with a terminal), then the init binary and the report pipe (close-on-exec).
+  // Every source is moved above all of these first, so no dup2 clobbers another source.
+  const unsigned preserved = io.preserved_fds;
+  const int pipe_target = child_pipe_fd(preserved);
+  const bool with_console = process.terminal;
+  const int console_target = with_console ? pipe_target + 1 : -1;
+  const int init_target = pipe_target + (with_console ? 2 : 1);
+  const int report_target = init_target + 1;
+  const int first_safe_fd = std::max(kFirstSafeFd, report_target + 1);
+
   OwnedFds owned;
   int null_fd = owned.add(::open("/dev/null", O_RDWR | O_CLOEXEC));
   if (null_fd < 0) co_return fail(Error::from_errno(errno, context + ": open", "/dev/null"));
@@ -224,16 +236,21 @@ reactor::Task<Expected<std::unique_ptr<ExecProcess>>> Container::exec(Process pr
   const int given[3] = {io.stdin_fd, io.stdout_fd, io.stderr_fd};
   for (int i = 0; i < 3; ++i) {
     stdio[i] =
-        owned.add(::fcntl(given[i] >= 0 ? given[i] : null_fd, F_DUPFD_CLOEXEC, kFirstSafeFd));
+        owned.add(::fcntl(given[i] >= 0 ? given[i] : null_fd, F_DUPFD_CLOEXEC, first_safe_fd));
     if (stdio[i] < 0) co_return fail(Error::from_errno(errno, context + ": dup stdio"));
   }
-  int init_fd = owned.add(::fcntl(init_binary->fd, F_DUPFD_CLOEXEC, kFirstSafeFd));
+  int console_fd = -1;
+  if (with_console) {
+    console_fd = owned.add(::fcntl(io.console_socket_fd, F_DUPFD_CLOEXEC, first_safe_fd));
+    if (console_fd < 0) co_return fail(Error::from_errno(errno, context + ": dup console socket"));
+  }
+  int init_fd = owned.add(::fcntl(init_binary->fd, F_DUPFD_CLOEXEC, first_safe_fd));
   if (init_fd < 0) co_return fail(Error::from_errno(errno, context + ": dup", settings_.init_path));
   int sockets[2], go[2], report[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets) < 0)
     co_return fail(Error::from_errno(errno, context + ": socketpair"));
   int pipe_fd = owned.add(sockets[0]);
-  int child_pipe = owned.add(::fcntl(sockets[1], F_DUPFD_CLOEXEC, kFirstSafeFd));
+  int child_pipe = owned.add(::fcntl(sockets[1], F_DUPFD_CLOEXEC, first_safe_fd));
   ::close(sockets[1]);
   if (child_pipe < 0) co_return fail(Error::from_errno(errno, context + ": dup init pipe"));
   if (::pipe2(go, O_CLOEXEC) < 0) co_return fail(Error::from_errno(errno, context + ": pipe"));
@@ -241,15 +258,16 @@ reactor::Task<Expected<std::unique_ptr<ExecProcess>>> Container::exec(Process pr
   owned.add(go[1]);
   if (::pipe2(report, O_CLOEXEC) < 0) co_return fail(Error::from_errno(errno, context + ": pipe"));
   owned.add(report[0]);
-  int report_write = owned.add(::fcntl(report[1], F_DUPFD_CLOEXEC, kFirstSafeFd));
+  int report_write = owned.add(::fcntl(report[1], F_DUPFD_CLOEXEC, first_safe_fd));
   ::close(report[1]);
   if (report_write < 0) co_return fail(Error::from_errno(errno, context + ": dup report pipe"));
   ::fcntl(pipe_fd, F_SETFL, ::fcntl(pipe_fd, F_GETFL) | O_NONBLOCK);
   ::fcntl(report[0], F_SETFL, ::fcntl(report[0], F_GETFL) | O_NONBLOCK);
 
   std::vector<std::string> init_args = settings_.init_argv;
-  std::vector<std::string> init_env = {std::string(protocol::kInitPipeEnv) + "=3",
-                                       std::string(protocol::kInitTypeEnv) + "=setns"};
+  std::vector<std::string> init_env = {
+      std::string(protocol::kInitPipeEnv) + "=" + std::to_string(pipe_target),
+      std::string(protocol::kInitTypeEnv) + "=setns"};
   auto argv = c_strings(init_args);
   auto envp = c_strings(init_env);
   const int target_pidfd = pidfd_;
@@ -273,12 +291,17 @@ reactor::Task<Expected<std::unique_ptr<ExecProcess>>> Container::exec(Process pr
     char byte;
     if (::read(go_read, &byte, 1) != 1) ::_exit(120);  // the parent gave up
     bool ok = ::dup2(stdio[0], 0) >= 0 && ::dup2(stdio[1], 1) >= 0 && ::dup2(stdio[2], 2) >= 0 &&
-              ::dup2(child_pipe, 3) >= 0 && ::dup3(init_fd, 4, O_CLOEXEC) >= 0 &&
-              ::dup3(report_write, 5, O_CLOEXEC) >= 0;
+              ::dup2(child_pipe, pipe_target) >= 0 &&
+              (console_fd < 0 || ::dup2(console_fd, console_target) >= 0) &&
+              ::dup3(init_fd, init_target, O_CLOEXEC) >= 0 &&
+              ::dup3(report_write, report_target, O_CLOEXEC) >= 0;
+    // A preserved fd the caller marked close-on-exec is passed all the same: it was asked for.
+    for (unsigned i = 0; ok && i < preserved; ++i)
+      ok = ::fcntl(3 + static_cast<int>(i), F_SETFD, 0) >= 0;
     if (!ok) report_and_exit(report_write, kJoinFailed, errno);
-    ::syscall(SYS_close_range, 6, ~0U, 0);
-    ::syscall(SYS_execveat, 4, "", argv.data(), envp.data(), AT_EMPTY_PATH);
-    report_and_exit(5, kExecInitFailed, errno);
+    ::syscall(SYS_close_range, report_target + 1, ~0U, 0);
+    ::syscall(SYS_execveat, init_target, "", argv.data(), envp.data(), AT_EMPTY_PATH);
+    report_and_exit(report_target, kExecInitFailed, errno);
   });
   if (!cloned) co_return fail(std::move(cloned).error().with_context(context));
   if (*cloned < 0)
@@ -315,6 +338,8 @@ reactor::Task<Expected<std::unique_ptr<ExecProcess>>> Container::exec(Process pr
   bootstrap.bundle = config_.bundle;
   bootstrap.config = config_;
   bootstrap.config.process = std::move(process);
+  bootstrap.preserved_fds = preserved;
+  if (with_console) bootstrap.console_socket_fd = console_target;
   std::string line = protocol::encode(bootstrap);
   auto sent = co_await send_all(pipe_fd, std::move(line), context);
   // The init's answer: end of stream once the program runs, procExecFailed before that when it

@@ -176,5 +176,48 @@ TEST_F(TerminalTest, PreservedFdsReachTheProcessAsTheSameNumbers) {
   ::close(fd4);
 }
 
+// exec follows run: a terminal to --console-socket, relayed by a foreground exec without one,
+// and --preserve-fds.
+TEST_F(TerminalTest, ExecGivesATerminalAndPreservedFds) {
+  const std::string id = make_id("exec-tty");
+  Outcome ran = corral({"run", "-d", "--bundle", bundle({"sleep", "1000"}), id});
+  ASSERT_EQ(ran.status, 0) << ran.err;
+
+  testing::TempDir dir;
+  const std::string socket_path = dir.file("console.sock");
+  ConsoleSocketServer server(socket_path);
+  CorralProcess exec(with_root({"exec", "-t", "--console-socket", socket_path, id, "sh"}));
+  int master = server.receive_master();
+  ASSERT_GE(master, 0) << exec.err_so_far();
+  const std::string input = "tty; echo hi; exit 3\n";
+  ASSERT_EQ(::write(master, input.data(), input.size()), static_cast<ssize_t>(input.size()));
+  std::string output = read_until_hangup(master);
+  ::close(master);
+  EXPECT_THAT(output, HasSubstr("hi\r\n"));
+  EXPECT_THAT(output, HasSubstr("/dev/pts/"));
+  Outcome outcome = exec.finish();
+  EXPECT_EQ(outcome.status, 3) << outcome.err;
+
+  CorralOptions relayed;
+  relayed.stdin_path = dir.write("input", "echo relayed; exit 4\n");
+  Outcome foreground = corral({"exec", "-t", id, "sh"}, relayed);
+  EXPECT_EQ(foreground.status, 4) << foreground.err;
+  EXPECT_THAT(foreground.out, HasSubstr("relayed\r\n"));
+
+  const std::string first = dir.file("first");
+  int fd3 = ::open(first.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_GE(fd3, 0);
+  CorralOptions with_fd;
+  with_fd.extra_fds = {fd3};
+  Outcome kept = corral(
+      {"exec", "--preserve-fds", "1", id, "sh", "-c", "cd /proc/self/fd && echo *; echo three >&3"},
+      with_fd);
+  ::close(fd3);
+  EXPECT_EQ(kept.status, 0) << kept.err;
+  EXPECT_EQ(words(kept.out), (std::set<std::string>{"0", "1", "2", "3", "4"})) << kept.out;
+  EXPECT_EQ(corral::testing::read_file(first), "three\n");
+  EXPECT_EQ(corral({"delete", "--force", id}).status, 0);
+}
+
 }  // namespace
 }  // namespace corral::cli

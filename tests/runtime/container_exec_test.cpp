@@ -4,9 +4,11 @@
 // a container cannot overwrite the init through /proc/PID/exe (CVE-2019-5736).
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -263,8 +265,67 @@ TEST_F(ContainerExecTest, SetupFailureIsTheInitsErrorAndLeavesNoProcess) {
   p.terminal = true;
   r = exec(p);
   ASSERT_TRUE(r.error);
-  EXPECT_EQ(r.error->code(), ErrorCode::Unsupported);
-  EXPECT_THAT(r.error->message(), HasSubstr("process.terminal"));
+  EXPECT_EQ(r.error->code(), ErrorCode::ConfigInvalid);
+  EXPECT_THAT(r.error->message(), HasSubstr("no console socket"));
+}
+
+// The fd an SCM_RIGHTS message on `socket` carries, or -1.
+int receive_fd(int socket) {
+  char name[256];
+  iovec iov{name, sizeof name};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  if (::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC) <= 0) return -1;
+  cmsghdr* header = CMSG_FIRSTHDR(&msg);
+  if (!header || header->cmsg_type != SCM_RIGHTS) return -1;
+  int fd;
+  std::memcpy(&fd, CMSG_DATA(header), sizeof fd);
+  return fd;
+}
+
+// exec with process.terminal: the setns init makes the pty in the container and sends its
+// master over the console socket; the process has it as its controlling terminal.
+TEST_F(ContainerExecTest, TerminalIsMadeInTheContainerAndSentOverTheConsoleSocket) {
+  ASSERT_NO_FATAL_FAILURE(start(sleeper()));
+  int sockets[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets), 0);
+  Process p = process({"sh", "-c", "tty; read line; echo got $line; exit 4"});
+  p.terminal = true;
+  int status = -1;
+  std::string output;
+  reactor_.block_on([&]() -> reactor::Task<void> {
+    ProcessIo io;
+    io.console_socket_fd = sockets[1];
+    auto e = co_await container_->exec(std::move(p), io);
+    ::close(sockets[1]);
+    if (!e) {
+      ADD_FAILURE() << e.error().what();
+      co_return;
+    }
+    int master = receive_fd(sockets[0]);
+    if (master < 0) {
+      ADD_FAILURE() << "no pty master received";
+      co_return;
+    }
+    [[maybe_unused]] ssize_t w = ::write(master, "hello\n", 6);
+    char buffer[512];
+    for (;;) {  // until the slave side is gone (EIO)
+      ssize_t n = ::read(master, buffer, sizeof buffer);
+      if (n <= 0) break;
+      output.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(master);
+    auto exit = co_await (*e)->wait();
+    if (exit) status = shell_status(*exit);
+  }());
+  ::close(sockets[0]);
+  EXPECT_EQ(status, 4);
+  EXPECT_THAT(output, HasSubstr("/dev/pts/"));
+  EXPECT_THAT(output, HasSubstr("got hello"));
 }
 
 // CVE-2019-5736. The image's /bin/sh is "#!/proc/self/exe": exec'ing it runs the init binary
