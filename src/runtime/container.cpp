@@ -49,15 +49,17 @@ Error system_error(const std::string& message, ErrorCause cause = {}) {
   return Error(ErrorCode::SystemError, message, std::move(cause));
 }
 
-// remove_all, repeated while it meets a directory made non-empty under it: another process
-// (a foreground `corral run` recording its container's exit) may write state.json meanwhile.
-// Its write cannot outlive the directory: it never makes one.
+// remove_all, repeated while another process changes the directory under it: a foreground
+// `corral run` recording its container's exit writes a temporary file and renames it to
+// state.json meanwhile, so the walk can meet a directory made non-empty, or an entry that is
+// gone (ENOENT) by the time it unlinks it. That write cannot outlive the directory: it never
+// makes one.
 std::error_code remove_directory(const std::string& dir) {
   std::error_code ec;
   for (int attempt = 0; attempt < 10; ++attempt) {
     ec.clear();
     std::filesystem::remove_all(dir, ec);
-    if (ec != std::errc::directory_not_empty) break;
+    if (ec != std::errc::directory_not_empty && ec != std::errc::no_such_file_or_directory) break;
   }
   return ec;
 }
