@@ -249,6 +249,10 @@ reactor::Task<void> Connection::handle_events(Request request) {
 reactor::Task<void> Connection::handle_logs(Request request) {
   auto token = stop_.get_token();
   const nlohmann::json tag = request.tag;
+  if (supervisor_.log_files(request.id) && !supervisor_.log(request.id)) {
+    co_await handle_file_logs(std::move(request));
+    co_return;
+  }
   auto writer = supervisor_.log(request.id);
   if (!writer) {
     send(error_line(tag, error_code_name(writer.error()), writer.error().what()));

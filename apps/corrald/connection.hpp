@@ -49,6 +49,8 @@ class Connection {
   corral::reactor::Task<void> handle_wait(Request request);
   corral::reactor::Task<void> handle_events(Request request);
   corral::reactor::Task<void> handle_logs(Request request);
+  // Logs written by the keeper: read from the files, and followed by watching the live file grow.
+  corral::reactor::Task<void> handle_file_logs(Request request);
   corral::reactor::Task<void> await_drained(std::size_t at_most);
   void handle_line(std::string_view line);
   // Queues a line; false (and the connection is being dropped) when the queue is full.

@@ -1,7 +1,11 @@
 // corrald: one process, one reactor thread, supervising many containers.
 //
 //   corrald [--root DIR] [--socket PATH] [--stop-containers] [--log-max-bytes N]
-//           [--log-keep N] [--init PATH]
+//           [--log-keep N] [--init PATH] [--respawn-delay MS] [--no-keeper]
+//
+// The process started becomes the keeper (keeper.hpp), which runs the daemon proper as its
+// child (`--keeper-fd 3`, internal) and starts it again after a crash; --no-keeper runs the
+// daemon alone (a crash then loses log pipes and the statuses of exits meanwhile).
 //
 // SIGTERM/SIGINT (or a `shutdown` request) shut it down gracefully: the control socket closes,
 // the containers keep running (unless --stop-containers) and a later corrald on the same root
@@ -11,12 +15,17 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "control_server.hpp"
+#include "keeper.hpp"
+#include "keeper_link.hpp"
+#include "keeper_protocol.hpp"
 #include "orphan_reaper.hpp"
 #include "reactor/ops.hpp"
 #include "reactor/reactor.hpp"
@@ -32,13 +41,17 @@ struct Options {
   supervisor::SupervisorOptions supervisor;
   std::string socket;
   bool stop_containers = false;
+  bool no_keeper = false;
+  int keeper_fd = -1;
+  std::chrono::milliseconds respawn_delay{1000};
 };
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "corrald: %s\n"
                "usage: corrald [--root DIR] [--socket PATH] [--stop-containers]\n"
-               "               [--log-max-bytes N] [--log-keep N] [--init PATH]\n",
+               "               [--log-max-bytes N] [--log-keep N] [--init PATH]\n"
+               "               [--respawn-delay MS] [--no-keeper]\n",
                why);
   std::exit(2);
 }
@@ -72,6 +85,12 @@ Options parse_options(int argc, char** argv) {
       options.supervisor.log_rotation.rotated_kept = static_cast<unsigned>(number());
     else if (arg == "--init")
       options.supervisor.factory.init_path = value();
+    else if (arg == "--no-keeper")
+      options.no_keeper = true;
+    else if (arg == "--respawn-delay")
+      options.respawn_delay = std::chrono::milliseconds(number());
+    else if (arg == kKeeperFdFlag)
+      options.keeper_fd = static_cast<int>(number());
     else if (arg == "--help" || arg == "-h")
       usage("help");
     else
@@ -81,13 +100,23 @@ Options parse_options(int argc, char** argv) {
   return options;
 }
 
-reactor::Task<int> serve(Options& options, reactor::SignalSet& signals) {
+reactor::Task<int> serve(Options& options, reactor::SignalSet& signals, KeeperLink* keeper) {
+  if (keeper) keeper->configure(options.supervisor);
   auto opened = supervisor::Supervisor::open(options.supervisor);
   if (!opened) {
     std::fprintf(stderr, "corrald: %s\n", opened.error().what().c_str());
     co_return 1;
   }
   supervisor::Supervisor& sup = **opened;
+  if (keeper) {
+    // The exits that happened while no corrald ran come first: recovery needs them.
+    auto backlog = co_await keeper->receive_backlog(sup);
+    if (!backlog) {
+      std::fprintf(stderr, "corrald: %s\n", backlog.error().what().c_str());
+      co_await sup.shutdown(false);
+      co_return 1;
+    }
+  }
   auto recovered = co_await sup.recover();
   if (!recovered)
     std::fprintf(stderr, "corrald: %s\n", recovered.error().what().c_str());
@@ -114,6 +143,7 @@ reactor::Task<int> serve(Options& options, reactor::SignalSet& signals) {
   reactor::TaskScope tasks;
   tasks.spawn(server->serve(sup, on_shutdown, stop.get_token()));
   tasks.spawn(reaper.run(stop.get_token()));
+  if (keeper) tasks.spawn(keeper->run(sup, stop.get_token(), [&stop] { stop.request_stop(); }));
   std::fprintf(stderr, "corrald: serving %s on %s (root %s)\n",
                reactor::Reactor::require_current().backend_kind() == reactor::BackendKind::IoUring
                    ? "io_uring"
@@ -145,6 +175,19 @@ reactor::Task<int> serve(Options& options, reactor::SignalSet& signals) {
 
 int main(int argc, char** argv) {
   Options options = parse_options(argc, argv);
+  if (!options.no_keeper && options.keeper_fd < 0) {
+    KeeperOptions keeper;
+    keeper.root = options.supervisor.root;
+    keeper.daemon_argv.assign(argv, argv + argc);
+    keeper.respawn_delay = options.respawn_delay;
+    return run_keeper(keeper);
+  }
+  std::unique_ptr<KeeperLink> link;
+  if (options.keeper_fd >= 0) {
+    // The keeper's end closes when it dies: then stop too (nobody would read the logs).
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+    link = std::make_unique<KeeperLink>(options.keeper_fd);
+  }
   // Orphans below us become our children, not PID 1's.
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
     std::perror("corrald: PR_SET_CHILD_SUBREAPER");
@@ -153,5 +196,5 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
   reactor::SignalSet signals{SIGTERM, SIGINT, SIGCHLD};
   reactor::Reactor reactor;
-  return reactor.block_on(serve(options, signals));
+  return reactor.block_on(serve(options, signals, link.get()));
 }

@@ -137,10 +137,11 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnOptions& options) {
   return child;
 }
 
-Task<Result<ChildExit>> wait_for_child_exit(pid_t pid, int pidfd) {
+Task<Result<ChildExit>> wait_for_child_exit(pid_t pid, int pidfd, int extra_options) {
+  const int options = WEXITED | extra_options;
   if (Reactor::require_current().features().native_waitid) {
-    co_return pidfd >= 0 ? co_await reactor::waitid(P_PIDFD, static_cast<id_t>(pidfd))
-                         : co_await reactor::waitid(P_PID, static_cast<id_t>(pid));
+    co_return pidfd >= 0 ? co_await reactor::waitid(P_PIDFD, static_cast<id_t>(pidfd), options)
+                         : co_await reactor::waitid(P_PID, static_cast<id_t>(pid), options);
   }
   // No WAITID on the ring: readiness of the pidfd, then a non-blocking waitid.
   int fd = pidfd;
@@ -154,7 +155,7 @@ Task<Result<ChildExit>> wait_for_child_exit(pid_t pid, int pidfd) {
       break;
     }
     siginfo_t info{};
-    if (::waitid(P_PIDFD, static_cast<id_t>(fd), &info, WEXITED | WNOHANG) < 0) {
+    if (::waitid(P_PIDFD, static_cast<id_t>(fd), &info, options | WNOHANG) < 0) {
       exit = fail(errno_code(errno));
       break;
     }
@@ -165,6 +166,12 @@ Task<Result<ChildExit>> wait_for_child_exit(pid_t pid, int pidfd) {
   }
   if (fd != pidfd) ::close(fd);
   co_return exit;
+}
+
+void reap_exited_child(pid_t pid) {
+  siginfo_t info{};
+  while (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG) < 0 && errno == EINTR) {
+  }
 }
 
 Task<Result<ChildExit>> ChildProcess::wait() {

@@ -29,8 +29,11 @@ struct SpawnOptions {
 };
 
 // Waits for the exit of our own child `pid` and reaps it; `pidfd` may be -1 (the ring's WAITID
-// needs none; the fallback opens one for the wait).
-Task<Result<ChildExit>> wait_for_child_exit(pid_t pid, int pidfd);
+// needs none; the fallback opens one for the wait). `extra_options` = WNOWAIT learns the status
+// and leaves the zombie, to be reaped later by reap_exited_child.
+Task<Result<ChildExit>> wait_for_child_exit(pid_t pid, int pidfd, int extra_options = 0);
+// Reaps a child already known to have exited (after a WNOWAIT wait); never blocks.
+void reap_exited_child(pid_t pid);
 
 class ChildProcess {
  public:

@@ -544,6 +544,11 @@ reactor::Task<void> Container::record_exit(ExitRecord exit) {
   if (::access(dir().c_str(), F_OK) == 0) (void)co_await save_async();
 }
 
+reactor::Task<void> Container::record_reaped_exit(ExitRecord exit) {
+  reaped_ = true;
+  co_await record_exit(exit);
+}
+
 reactor::Task<Expected<ExitRecord>> Container::wait() {
   if (state_.exit) co_return *state_.exit;
   if (pidfd_ < 0)
@@ -551,12 +556,18 @@ reactor::Task<Expected<ExitRecord>> Container::wait() {
                          "wait for container " + state_.id + ": no init to wait for"));
   ExitRecord exit;
   if (our_child_) {
-    auto child = co_await reactor::wait_for_child_exit(state_.init_pid, pidfd_);
+    // The status is learnt without reaping, written, and only then reaped: if this process dies
+    // in between, the zombie (and its status) goes to our subreaper, not to oblivion.
+    auto child = co_await reactor::wait_for_child_exit(state_.init_pid, pidfd_, WNOWAIT);
     if (!child)
       co_return fail(Error::from_errno(child.error().value(), "wait for container " + state_.id));
-    reaped_ = true;
     exit.code = child->code;
     exit.status = child->status;
+    exit.time_ns = now_ns();
+    co_await record_exit(exit);
+    reactor::reap_exited_child(state_.init_pid);
+    reaped_ = true;
+    co_return exit;
   } else {
     auto ready = co_await reactor::poll(pidfd_, POLLIN);
     if (!ready)

@@ -123,6 +123,11 @@ class Container {
   // the init (a loaded container), the exit is observed through a pidfd but its status cannot
   // be learnt: the record says known = false.
   reactor::Task<Expected<ExitRecord>> wait();
+  // Records the exit of an init that this process did not start, as learnt from the process
+  // that reaped it (corrald's keeper): state.json gets the true status instead of "unknown".
+  reactor::Task<void> record_reaped_exit(ExitRecord exit);
+  // True when this process cloned the init (and so reaps it).
+  bool our_child() const { return our_child_; }
   // all = false: the init, through its pidfd; all = true: every process of the cgroup.
   Expected<void> signal(int sig, bool all = false);
   Expected<void> pause();

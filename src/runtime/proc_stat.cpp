@@ -26,6 +26,9 @@ std::optional<ProcStat> parse_proc_stat(std::string_view text) {
     if (index == 0) {
       if (field.size() != 1) return std::nullopt;
       out.state = field[0];
+    } else if (index == 1) {
+      auto [p, ec] = std::from_chars(field.data(), field.data() + field.size(), out.parent);
+      if (ec != std::errc() || p != field.data() + field.size()) return std::nullopt;
     } else if (index == 19) {
       auto [p, ec] = std::from_chars(field.data(), field.data() + field.size(), out.start_time);
       if (ec != std::errc() || p != field.data() + field.size()) return std::nullopt;

@@ -12,6 +12,7 @@ namespace corral {
 
 struct ProcStat {
   char state = '?';  // 'R', 'S', 'D', 'Z', 'T', ...
+  pid_t parent = 0;  // field 4
   std::uint64_t start_time = 0;
 };
 

@@ -101,6 +101,11 @@ Expected<LogWriter> LogWriter::open(std::string path, LogRotation rotation) {
   return writer;
 }
 
+void LogWriter::close_file() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
 Expected<void> LogWriter::rotate() {
   auto numbered = [&](unsigned n) { return path_ + "." + std::to_string(n); };
   if (rotation_.rotated_kept == 0) {
@@ -123,8 +128,14 @@ Expected<void> LogWriter::rotate() {
 }
 
 Expected<void> LogWriter::write(const LogEntry& entry, std::int64_t unix_ns) {
-  if (fd_ < 0)
-    return fail(Error(ErrorCode::SystemError, "write container log " + path_ + ": not open"));
+  if (path_.empty())
+    return fail(Error(ErrorCode::SystemError, "write container log: no file opened"));
+  if (fd_ < 0) {
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd_ < 0) return fail(Error::from_errno(errno, "reopen container log", path_));
+    struct stat st {};
+    size_ = ::fstat(fd_, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+  }
   std::string line = format_cri_line(entry, unix_ns);
   if (size_ > 0 && size_ + line.size() > rotation_.max_bytes)
     if (auto rotated = rotate(); !rotated) return rotated;
@@ -152,12 +163,16 @@ void LogWriter::unobserve(std::uint64_t handle) {
 }
 
 std::vector<std::string> LogWriter::files() const {
+  return log_files_of(path_, rotation_.rotated_kept);
+}
+
+std::vector<std::string> log_files_of(const std::string& path, unsigned rotated_kept) {
   std::vector<std::string> out;
-  for (unsigned n = rotation_.rotated_kept; n >= 1; --n) {
-    std::string p = path_ + "." + std::to_string(n);
+  for (unsigned n = rotated_kept; n >= 1; --n) {
+    std::string p = path + "." + std::to_string(n);
     if (::access(p.c_str(), F_OK) == 0) out.push_back(p);
   }
-  if (::access(path_.c_str(), F_OK) == 0) out.push_back(path_);
+  if (::access(path.c_str(), F_OK) == 0) out.push_back(path);
   return out;
 }
 

@@ -74,6 +74,9 @@ class LogWriter {
   const std::string& path() const { return path_; }
   std::uint64_t size() const { return size_; }
   bool is_open() const { return fd_ >= 0; }
+  // Closes the file until the next write reopens it (appending): a process writing thousands
+  // of logs keeps only the busy ones open.
+  void close_file();
 
   // Sees every line written (for `logs --follow`); one observer at a time per writer is not
   // enough for a daemon, so observers are kept in a list and removed by the handle returned.
@@ -94,5 +97,9 @@ class LogWriter {
   std::uint64_t next_observer_ = 1;
   std::vector<std::pair<std::uint64_t, Observer>> observers_;
 };
+
+// FILE.N ... FILE.1 FILE of a log at `path` rotated with `rotated_kept`: those that exist,
+// oldest first.
+std::vector<std::string> log_files_of(const std::string& path, unsigned rotated_kept);
 
 }  // namespace corral::supervisor

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "reactor/ops.hpp"
+#include "runtime/proc_stat.hpp"
 #include "runtime/spec/config_parser.hpp"
 
 namespace corral::supervisor {
@@ -76,7 +77,10 @@ struct Supervisor::Entry {
   bool watching = false;
   unsigned pumps = 0;
   std::chrono::steady_clock::time_point started_at{};
-  LogWriter log;
+  std::string log_path;
+  LogWriter log;                     // only when this process pumps the logs
+  std::optional<ReapedExit> reaped;  // a taken-over init's exit, as its reaper reported it
+  Notifier reaped_ready;
   std::stop_source* backoff_stop = nullptr;
   Notifier exited;  // stopped for good (or deleted)
   Notifier idle;    // the watcher or a pump ended
@@ -127,7 +131,7 @@ ContainerInfo Supervisor::info(const Entry& e) const {
   out.restart_count = e.tracker.total_restarts();
   out.stopped_by_user = e.stopped_by_user;
   out.exit = e.last_exit;
-  out.log_path = e.log.path();
+  out.log_path = e.log_path;
   if (e.container) {
     const ContainerState& s = e.container->state();
     out.status = std::string(to_string(s.status));
@@ -184,20 +188,34 @@ reactor::Task<Expected<void>> Supervisor::launch(Entry& e, Config config, bool s
     ::close(out[1]);
     co_return fail(Error::from_errno(saved, "create container " + e.id + ": stderr pipe"));
   }
+  if (logs_handed_off()) {
+    // Handed over before the init exists: whatever it writes has a reader from the start.
+    auto handed = options_.log_handoff(e.id, e.log_path, out[0], err[0]);
+    ::close(out[0]);
+    ::close(err[0]);
+    out[0] = err[0] = -1;
+    if (!handed) {
+      ::close(out[1]);
+      ::close(err[1]);
+      co_return fail(std::move(handed).error().with_context("create container " + e.id));
+    }
+  }
   ProcessIo io{-1, out[1], err[1]};
   auto created = co_await container->create(io);
   ::close(out[1]);
   ::close(err[1]);
   if (!created) {
-    ::close(out[0]);
-    ::close(err[0]);
+    if (out[0] >= 0) ::close(out[0]);
+    if (err[0] >= 0) ::close(err[0]);
     co_return fail(std::move(created).error());
   }
   e.container = std::move(container);
   e.last_exit.reset();
-  e.pumps += 2;
-  scope_.spawn(pump(e, out[0], LogStream::Stdout));
-  scope_.spawn(pump(e, err[0], LogStream::Stderr));
+  if (!logs_handed_off()) {
+    e.pumps += 2;
+    scope_.spawn(pump(e, out[0], LogStream::Stdout));
+    scope_.spawn(pump(e, err[0], LogStream::Stderr));
+  }
   if (start) {
     auto started = co_await e.container->start();
     if (!started) co_return started;
@@ -246,8 +264,18 @@ reactor::Task<void> Supervisor::watch(Entry& e, bool restart_first) {
   bool restart_now = restart_first;
   for (;;) {
     if (!restart_now) {
+      auto adopted = adopted_.find(e.container->init_pid());
+      const bool reaped_elsewhere =
+          !e.container->our_child() && adopted != adopted_.end() && adopted->second == &e;
       int pidfd = e.container->pidfd();
-      if (pidfd >= 0 && !e.container->state().exit) {
+      if (e.container->state().exit) {
+        // Already recorded (a restart's leftover): nothing to wait for.
+      } else if (reaped_elsewhere) {
+        // Its reaper (the keeper) tells the status; nothing to hold open meanwhile.
+        bool stopped = false;
+        while (!e.reaped && !stopped) stopped = !co_await e.reaped_ready.wait(token);
+        if (!e.reaped) break;
+      } else if (pidfd >= 0) {
         // Only the poll is cancelled at shutdown: the container keeps running.
         auto ready = co_await reactor::poll(pidfd, POLLIN).with_stop(token);
         if (!ready) break;
@@ -255,7 +283,15 @@ reactor::Task<void> Supervisor::watch(Entry& e, bool restart_first) {
       // A start still in flight writes state.json too: let it finish, so that the exit
       // recorded below is the last word on disk.
       while (e.busy) co_await e.idle.wait();
-      auto waited = co_await e.container->wait();
+      Expected<ExitRecord> waited = fail(Error(ErrorCode::SystemError, "not waited"));
+      if (e.reaped) {
+        ReapedExit record = *e.reaped;
+        e.reaped.reset();
+        co_await fold_reaped_exit(e, record);
+        waited = record.exit;
+      } else {
+        waited = co_await e.container->wait();
+      }
       ExitRecord exit;
       if (waited) {
         exit = *waited;
@@ -347,17 +383,22 @@ reactor::Task<Expected<ContainerInfo>> Supervisor::create(CreateRequest request)
   if (::mkdir(dir.c_str(), 0700) < 0)
     co_return fail(errno == EEXIST ? Error(ErrorCode::IdInUse, context + ": " + dir + " exists")
                                    : Error::from_errno(errno, context + ": mkdir", dir));
-  auto log = LogWriter::open(dir + "/" + kLogFile, options_.log_rotation);
-  if (!log) {
-    std::filesystem::remove_all(dir);
-    co_return fail(std::move(log).error().with_context(context));
+  LogWriter log;
+  if (!logs_handed_off()) {
+    auto opened = LogWriter::open(dir + "/" + kLogFile, options_.log_rotation);
+    if (!opened) {
+      std::filesystem::remove_all(dir);
+      co_return fail(std::move(opened).error().with_context(context));
+    }
+    log = std::move(*opened);
   }
   auto owned = std::make_unique<Entry>();
   Entry& e = *owned;
   e.id = request.id;
   e.bundle = config->bundle;
   e.tracker = RestartTracker(request.restart, options_.backoff);
-  e.log = std::move(*log);
+  e.log_path = dir + "/" + kLogFile;
+  e.log = std::move(log);
   e.busy = true;
   entries_.emplace(e.id, std::move(owned));
   auto saved = save_meta(e);
@@ -440,6 +481,7 @@ reactor::Task<Expected<void>> Supervisor::remove(std::string id, bool force) {
     if (!e->container->signal(SIGKILL, true)) (void)e->container->signal(SIGKILL, false);
   }
   co_await wait_idle(*e);
+  std::erase_if(adopted_, [e](const auto& item) { return item.second == e; });
   auto destroyed = co_await e->container->destroy();
   if (!destroyed) {
     e->deleting = false;
@@ -503,7 +545,56 @@ Expected<nlohmann::json> Supervisor::stats(const std::string& id) const {
 Expected<LogWriter*> Supervisor::log(const std::string& id) {
   Entry* e = find(id);
   if (!e) return fail(not_found(id, "logs of"));
+  if (logs_handed_off())
+    return fail(
+        Error(ErrorCode::SystemError,
+              "logs of container " + id + ": written by another process; read " + e->log_path));
   return &e->log;
+}
+
+Expected<std::vector<std::string>> Supervisor::log_files(const std::string& id) const {
+  Entry* e = find(id);
+  if (!e) return fail(not_found(id, "logs of"));
+  return log_files_of(e->log_path, options_.log_rotation.rotated_kept);
+}
+
+// ---- exits reaped by another process --------------------------------------------------------
+
+reactor::Task<void> Supervisor::fold_reaped_exit(Entry& e, ReapedExit record) {
+  auto it = adopted_.find(record.pid);
+  if (it != adopted_.end() && it->second == &e) adopted_.erase(it);
+  co_await e.container->record_reaped_exit(record.exit);
+  if (options_.exit_folded) options_.exit_folded(record.seq);
+}
+
+void Supervisor::deliver_exit(ReapedExit record) {
+  auto it = adopted_.find(record.pid);
+  if (it != adopted_.end()) {
+    Entry& e = *it->second;
+    const ContainerState& s = e.container->state();
+    if (s.init_pid == record.pid && s.init_start_time == record.start_time) {
+      if (e.watching && !s.exit) {
+        e.reaped = record;
+        e.reaped_ready.notify_all();
+        return;
+      }
+      // Found dead at recovery and recorded as unknown: now the true status. Counted as a
+      // pump so that a delete waits for the write.
+      e.last_exit = record.exit;
+      ++e.pumps;
+      scope_.spawn([](Supervisor& self, Entry& entry, ReapedExit r) -> reactor::Task<void> {
+        co_await self.fold_reaped_exit(entry, r);
+        --entry.pumps;
+        entry.idle.notify_all();
+      }(*this, e, record));
+      return;
+    }
+  }
+  if (!recovered_) {
+    unclaimed_exits_[record.pid] = record;
+    return;
+  }
+  if (options_.exit_folded) options_.exit_folded(record.seq);  // not a container of ours
 }
 
 // ---- recovery and shutdown ------------------------------------------------------------------
@@ -539,10 +630,14 @@ reactor::Task<Expected<std::size_t>> Supervisor::recover() {
       report(container.error().what());
       continue;
     }
-    auto log = LogWriter::open((dirent.path() / kLogFile).string(), options_.log_rotation);
-    if (!log) {
-      report(log.error().what());
-      continue;
+    LogWriter log;
+    if (!logs_handed_off()) {
+      auto opened = LogWriter::open((dirent.path() / kLogFile).string(), options_.log_rotation);
+      if (!opened) {
+        report(opened.error().what());
+        continue;
+      }
+      log = std::move(*opened);
     }
     auto owned = std::make_unique<Entry>();
     Entry& e = *owned;
@@ -552,22 +647,44 @@ reactor::Task<Expected<std::size_t>> Supervisor::recover() {
     e.tracker.set_total_restarts(meta.value("restart_count", 0u));
     e.stopped_by_user = meta.value("stopped_by_user", false);
     e.container = std::move(*container);
-    e.log = std::move(*log);
+    e.log_path = (dirent.path() / kLogFile).string();
+    e.log = std::move(log);
     e.started_at = std::chrono::steady_clock::now();
     entries_.emplace(id, std::move(owned));
     ++loaded;
+    const ContainerState& s = e.container->state();
     if (alive_status(e.container->status())) {
+      // Its exit is reported only if our reaper is its parent (it was orphaned by a corrald
+      // under the same keeper); one left by a corrald that shut down went to the host's init.
+      auto stat = read_proc_stat(s.init_pid);
+      if (options_.exit_reaper > 0 && stat && stat->parent == options_.exit_reaper)
+        adopted_[s.init_pid] = &e;
       spawn_watch(e, false);
     } else {
-      e.last_exit = e.container->state().exit;
+      e.last_exit = s.exit;
+      auto record = unclaimed_exits_.find(s.init_pid);
+      if (!e.last_exit && record != unclaimed_exits_.end() &&
+          record->second.start_time == s.init_start_time) {
+        // It ended while no corrald ran; its reaper wrote the status down.
+        ReapedExit r = record->second;
+        unclaimed_exits_.erase(record);
+        e.last_exit = r.exit;
+        co_await fold_reaped_exit(e, r);
+      }
       if (!e.last_exit) {
         ExitRecord unknown;
         unknown.known = false;
         e.last_exit = unknown;
+        // Its record may still come (it died just before we looked).
+        if (options_.exit_reaper > 0 && s.init_pid > 0) adopted_[s.init_pid] = &e;
       }
       if (e.tracker.restart_at_daemon_start(e.stopped_by_user)) spawn_watch(e, true);
     }
   }
+  recovered_ = true;
+  for (const auto& [pid, record] : unclaimed_exits_)
+    if (options_.exit_folded) options_.exit_folded(record.seq);  // no container of ours
+  unclaimed_exits_.clear();
   co_return loaded;
 }
 

@@ -17,9 +17,11 @@
 // Reactor::post). Coroutines returned must be awaited on that thread.
 //
 // Recovery: open() followed by recover() loads every container under the root. A running one
-// is watched again through a pidfd; as corrald is then not its parent, its exit status cannot be
-// learnt and the exit record says known = false. Its log pipes died with the previous corrald:
-// its output from then on is lost (see docs/corrald.md).
+// is watched again. This process is not its parent, so it cannot reap it: alone, the
+// Supervisor sees the exit through a pidfd and records known = false. Under corrald's keeper
+// (exit_reaper), the keeper reaps it and the true status arrives by deliver_exit().
+// Logs: the Supervisor pumps them itself, or hands the pipes to the keeper (log_handoff), whose
+// pipes and log files outlive a corrald crash (docs/corrald.md).
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -37,6 +39,7 @@
 #include "runtime/supervisor/cri_log.hpp"
 #include "runtime/supervisor/event.hpp"
 #include "runtime/supervisor/notifier.hpp"
+#include "runtime/supervisor/reaped_exit.hpp"
 #include "runtime/supervisor/restart_policy.hpp"
 
 namespace corral::supervisor {
@@ -48,6 +51,19 @@ struct SupervisorOptions {
   LogRotation log_rotation;
   std::size_t max_log_line = CriLineSplitter::kDefaultMaxLine;
   std::chrono::milliseconds stop_grace{10'000};  // shutdown(stop_containers): TERM, then KILL
+  // Set: the read ends of a new container's stdout and stderr pipes go to this function (which
+  // passes them on, e.g. to corrald's keeper, and must not keep them: they are closed after the
+  // call) with the log file to write; nothing is pumped here. Unset: logs are pumped here.
+  std::function<Expected<void>(const std::string& id, const std::string& log_path, int out_fd,
+                               int err_fd)>
+      log_handoff;
+  // Set: the process that reaps the inits this process did not start (taken over after a
+  // restart, and now that process's children: corrald's keeper). Their exits then arrive by
+  // deliver_exit(); exit_folded(seq) is called once one is in state.json (or known to belong
+  // to no container), so its record may be dropped. An init with another parent is watched
+  // through a pidfd and its status is unknown.
+  pid_t exit_reaper = 0;
+  std::function<void(std::uint64_t seq)> exit_folded;
 };
 
 struct CreateRequest {
@@ -107,8 +123,14 @@ class Supervisor {
   std::uint64_t subscribe(Subscriber subscriber);
   void unsubscribe(std::uint64_t handle);
 
-  // The log of a container (files to read, and observe() for follow).
+  // The log of a container (files to read, and observe() for follow); an error when the logs
+  // are written by another process (log_handoff): then read log_files().
   Expected<LogWriter*> log(const std::string& id);
+  // The files holding a container's log, oldest first; the last is the live one.
+  Expected<std::vector<std::string>> log_files(const std::string& id) const;
+  // The exit of an init reaped by another process (exit_reaper). Records that arrive
+  // before recover() are kept for it; a record of no container is acknowledged and dropped.
+  void deliver_exit(ReapedExit record);
 
   // Ends every coroutine of the supervisor. Containers keep running unless stop_containers
   // (SIGTERM, then SIGKILL after the grace time); they stay on disk either way.
@@ -135,6 +157,12 @@ class Supervisor {
   SupervisorOptions options_;
   Factory factory_;
   std::map<std::string, std::unique_ptr<Entry>> entries_;
+  // Taken-over inits by pid, waiting for their exit record (exit_reaper).
+  std::map<pid_t, Entry*> adopted_;
+  std::map<pid_t, ReapedExit> unclaimed_exits_;  // arrived before recover() finished
+  bool recovered_ = false;
+  reactor::Task<void> fold_reaped_exit(Entry& e, ReapedExit record);
+  bool logs_handed_off() const { return static_cast<bool>(options_.log_handoff); }
   std::map<std::uint64_t, Subscriber> subscribers_;
   std::uint64_t next_subscriber_ = 1;
   std::stop_source shutdown_;

@@ -1,0 +1,106 @@
+#include "keeper_logs.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+
+#include "reactor/ops.hpp"
+
+namespace corrald {
+
+using namespace corral;
+using supervisor::LogEntry;
+using supervisor::LogStream;
+
+namespace {
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+void KeeperLogs::capture(const std::string& id, const std::string& path,
+                         supervisor::LogRotation rotation, std::size_t max_line, init::UniqueFd out,
+                         init::UniqueFd err, reactor::TaskScope& scope, std::stop_token stop) {
+  auto [it, fresh] = targets_.try_emplace(path);
+  Target& target = it->second;
+  target.id = id;
+  if (fresh) {
+    auto opened = supervisor::LogWriter::open(path, rotation);
+    if (!opened)
+      std::fprintf(stderr, "corrald-keeper: container %s: %s (its output is read and dropped)\n",
+                   id.c_str(), opened.error().what().c_str());
+    else
+      target.writer = std::move(*opened);
+  }
+  std::pair<init::UniqueFd*, LogStream> pipes[] = {{&out, LogStream::Stdout},
+                                                   {&err, LogStream::Stderr}};
+  for (auto& [fd, kind] : pipes) {
+    if (!fd->valid()) continue;
+    // The read end's file description was shared with corrald, which has closed its copy.
+    ::fcntl(fd->get(), F_SETFL, ::fcntl(fd->get(), F_GETFL) | O_NONBLOCK);
+    streams_.push_back(Stream{it, std::move(*fd), supervisor::CriLineSplitter(kind, max_line)});
+    streams_.back().self = std::prev(streams_.end());
+    ++target.streams;
+    scope.spawn(pump(streams_.back(), stop));
+  }
+  if (target.streams == 0) targets_.erase(it);
+}
+
+void KeeperLogs::write(Stream& stream, std::vector<LogEntry>& entries) {
+  Target& target = stream.target->second;
+  if (entries.empty()) return;
+  if (!target.writer.path().empty()) {
+    std::int64_t now = now_ns();
+    for (const LogEntry& entry : entries) {
+      auto written = target.writer.write(entry, now);
+      if (!written) {
+        std::fprintf(stderr, "corrald-keeper: container %s: %s\n", target.id.c_str(),
+                     written.error().what().c_str());
+        break;
+      }
+    }
+    if (targets_.size() > max_open_files_) target.writer.close_file();
+  }
+  entries.clear();
+}
+
+reactor::Task<void> KeeperLogs::pump(Stream& stream, std::stop_token stop) {
+  // One buffer for every pipe: a read happens only when the pipe is ready, never suspended.
+  static char buffer[64 * 1024];
+  std::vector<LogEntry> entries;
+  bool end = false;
+  while (!end) {
+    auto ready = co_await reactor::poll(stream.fd.get(), POLLIN).with_stop(stop);
+    if (!ready) break;  // the keeper is stopping: what is pending is flushed below
+    for (;;) {
+      ssize_t n = ::read(stream.fd.get(), buffer, sizeof buffer);
+      if (n > 0) {
+        stream.splitter.feed(std::string_view(buffer, static_cast<std::size_t>(n)), entries);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      end = n == 0 || errno != EAGAIN;
+      break;
+    }
+    write(stream, entries);
+  }
+  stream.splitter.finish(entries);
+  write(stream, entries);
+  release(stream);
+}
+
+void KeeperLogs::release(Stream& stream) {
+  auto target = stream.target;
+  streams_.erase(stream.self);
+  if (--target->second.streams == 0) targets_.erase(target);
+}
+
+}  // namespace corrald
