@@ -1,0 +1,229 @@
+#pragma once
+// The corrald binary under test: a daemon (its keeper, which runs corrald proper) on a temporary
+// root and socket, a busybox bundle maker, a raw JSON client and corralctl.
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli/temp_dir.hpp"
+#include "runtime/spec/default_spec.hpp"
+
+extern char** environ;
+
+namespace corral::supervisor::testing {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+inline const std::string kCorrald = CORRAL_BINARY_DIR "/apps/corrald/corrald";
+inline const std::string kCorralctl = CORRAL_BINARY_DIR "/apps/corralctl/corralctl";
+
+// One client connection speaking newline-delimited JSON, with a receive timeout so that a
+// daemon that never answers fails the test instead of hanging it.
+class Client {
+ public:
+  explicit Client(const std::string& path) {
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    path.copy(address.sun_path, sizeof address.sun_path - 1);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    timeval timeout{60, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  }
+  ~Client() { ::close(fd_); }
+  bool connected() const { return connected_; }
+  int fd() const { return fd_; }
+
+  bool send_raw(const std::string& bytes) {
+    for (std::size_t sent = 0; sent < bytes.size();) {
+      ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      sent += static_cast<std::size_t>(n);
+    }
+    return true;
+  }
+  void send(const json& request) { ASSERT_TRUE(send_raw(request.dump() + "\n")); }
+
+  // The next line as JSON; null on end of stream or timeout.
+  json next() {
+    for (;;) {
+      auto nl = buffer_.find('\n');
+      if (nl != std::string::npos) {
+        std::string line = buffer_.substr(0, nl);
+        buffer_.erase(0, nl + 1);
+        return json::parse(line);
+      }
+      char chunk[65536];
+      ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+      if (n <= 0) return nullptr;
+      buffer_.append(chunk, static_cast<std::size_t>(n));
+    }
+  }
+  json call(const json& request) {
+    send(request);
+    return next();
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+  std::string buffer_;
+};
+
+struct Outcome {
+  int status = -1;
+  std::string out;
+};
+
+class CorraldTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(::geteuid(), 0u) << "corrald's tests make real containers: run them as root";
+    root_ = dir_.file("root");
+    socket_ = dir_.file("ctl.sock");
+    rootfs_ = dir_.file("bundle/rootfs");
+    std::filesystem::create_directories(rootfs_ + "/bin");
+    std::filesystem::copy_file("/bin/busybox", rootfs_ + "/bin/busybox");
+    for (const char* tool : {"sh", "echo", "sleep", "cat", "true"})
+      std::filesystem::create_symlink("busybox", rootfs_ + "/bin/" + tool);
+    if (start_in_setup_) start_daemon();
+  }
+
+  void TearDown() override {
+    if (daemon_ > 0) {
+      // Whatever a failed test left behind is removed with its cgroup.
+      Client c(socket_);
+      if (c.connected())
+        for (const std::string& id : ids_)
+          c.call({{"verb", "delete"}, {"id", id}, {"force", true}});
+      ::kill(daemon_, SIGKILL);
+      ::waitpid(daemon_, nullptr, 0);
+    }
+    if (HasFailure()) std::fprintf(stderr, "daemon log:\n%s\n", dir_.read("daemon.log").c_str());
+  }
+
+  std::string make_id(const std::string& name) {
+    ids_.push_back("corrald-" + name + "-" + std::to_string(::getpid()));
+    return ids_.back();
+  }
+
+  // A bundle directory running `args` (its own config.json next to the shared rootfs).
+  std::string bundle(const std::string& name, const std::vector<std::string>& args) {
+    std::string path = dir_.file("bundle-" + name);
+    std::filesystem::create_directories(path);
+    json spec = default_spec(false);
+    spec["process"]["args"] = args;
+    spec["process"]["terminal"] = false;
+    spec["root"]["path"] = rootfs_;
+    std::ofstream(path + "/config.json") << spec.dump(2);
+    return path;
+  }
+
+  // The keeper (the process started) and, under it, corrald proper.
+  void start_daemon(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> storage{kCorrald, "--root", root_, "--socket", socket_};
+    storage.insert(storage.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (auto& a : storage) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 2, dir_.file("daemon.log").c_str(),
+                                     O_WRONLY | O_CREAT | O_APPEND, 0600);
+    ASSERT_EQ(posix_spawn(&daemon_, kCorrald.c_str(), &actions, nullptr, argv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    // Up when it answers (bounded by a generous limit, never asserted as a timing).
+    for (int i = 0; i < 600; ++i) {
+      Client c(socket_);
+      if (c.connected() && c.call({{"verb", "list"}}).value("ok", false)) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    FAIL() << "corrald did not come up; log:\n" << dir_.read("daemon.log");
+  }
+
+  // corrald proper: the keeper's child named corrald (0 while there is none).
+  pid_t corrald_pid() const {
+    for (const auto& dirent : std::filesystem::directory_iterator("/proc")) {
+      std::string name = dirent.path().filename().string();
+      if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+      std::ifstream in(dirent.path() / "stat");
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      auto open = text.find('('), close = text.rfind(')');
+      if (open == std::string::npos || close == std::string::npos) continue;
+      if (text.substr(open + 1, close - open - 1) != "corrald") continue;
+      std::istringstream rest(text.substr(close + 2));
+      char state;
+      pid_t parent = 0;
+      rest >> state >> parent;
+      if (parent == daemon_ && state != 'Z') return static_cast<pid_t>(std::stoi(name));
+    }
+    return 0;
+  }
+
+  // Waits until the daemon answers on its socket (a generous bound, never asserted as timing).
+  bool wait_until_serving() {
+    for (int i = 0; i < 1200; ++i) {
+      Client c(socket_);
+      if (c.connected() && c.call({{"verb", "list"}}).value("ok", false)) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+
+  int stop_daemon(int signal) {
+    ::kill(daemon_, signal);
+    int status = 0;
+    ::waitpid(daemon_, &status, 0);
+    daemon_ = -1;
+    return status;
+  }
+
+  Outcome corralctl(const std::vector<std::string>& args) {
+    std::vector<std::string> storage{kCorralctl, "--socket", socket_};
+    storage.insert(storage.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : storage) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::string out_path = dir_.file("ctl.out");
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0600);
+    pid_t pid;
+    Outcome outcome;
+    if (posix_spawn(&pid, kCorralctl.c_str(), &actions, nullptr, argv.data(), environ) != 0)
+      return outcome;
+    posix_spawn_file_actions_destroy(&actions);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    outcome.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    outcome.out = dir_.read("ctl.out");
+    return outcome;
+  }
+
+  bool start_in_setup_ = true;  // false: the test starts the daemon with its own flags
+  cli::testing::TempDir dir_;
+  std::string root_, socket_, rootfs_;
+  pid_t daemon_ = -1;
+  std::vector<std::string> ids_;
+};
+
+}  // namespace corral::supervisor::testing
