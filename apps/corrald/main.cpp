@@ -12,6 +12,7 @@
 // takes them over again.
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -175,6 +176,12 @@ reactor::Task<int> serve(Options& options, reactor::SignalSet& signals, KeeperLi
 
 int main(int argc, char** argv) {
   Options options = parse_options(argc, argv);
+  // Thousands of containers: the soft descriptor limit (often 1,024) up to the hard one.
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
   if (!options.no_keeper && options.keeper_fd < 0) {
     KeeperOptions keeper;
     keeper.root = options.supervisor.root;

@@ -108,10 +108,37 @@ reactor::Task<Expected<void>> Container::save_async() {
   co_return Expected<void>{};
 }
 
+void Container::release_pidfd() {
+  if (pidfd_ < 0) return;
+  ::close(pidfd_);
+  pidfd_ = -1;
+  pidfd_released_ = true;
+}
+
+int Container::init_pidfd(bool& owned) const {
+  owned = false;
+  if (pidfd_ >= 0 || !has_init()) return pidfd_;
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, state_.init_pid, 0));
+  if (fd < 0) return -1;
+  // Opened first, checked second: the pidfd pins the process the check then names. A zombie
+  // still counts (its start time is kept), so our unreaped child always matches.
+  auto stat = read_proc_stat(state_.init_pid);
+  if (!stat || stat->start_time != state_.init_start_time) {
+    ::close(fd);
+    return -1;
+  }
+  owned = true;
+  return fd;
+}
+
 bool Container::init_alive() const {
-  if (pidfd_ < 0 || reaped_) return false;
-  pollfd p{pidfd_, POLLIN, 0};
-  return ::poll(&p, 1, 0) == 0;
+  bool owned = false;
+  int fd = init_pidfd(owned);
+  if (fd < 0) return false;
+  pollfd p{fd, POLLIN, 0};
+  bool alive = ::poll(&p, 1, 0) == 0;
+  if (owned) ::close(fd);
+  return alive;
 }
 
 Expected<void> Container::require_alive(const char* operation) const {
@@ -551,7 +578,7 @@ reactor::Task<void> Container::record_reaped_exit(ExitRecord exit) {
 
 reactor::Task<Expected<ExitRecord>> Container::wait() {
   if (state_.exit) co_return *state_.exit;
-  if (pidfd_ < 0)
+  if (!has_init())
     co_return fail(Error(ErrorCode::ContainerNotRunning,
                          "wait for container " + state_.id + ": no init to wait for"));
   ExitRecord exit;
@@ -569,9 +596,14 @@ reactor::Task<Expected<ExitRecord>> Container::wait() {
     reaped_ = true;
     co_return exit;
   } else {
-    auto ready = co_await reactor::poll(pidfd_, POLLIN);
-    if (!ready)
-      co_return fail(Error::from_errno(ready.error().value(), "wait for container " + state_.id));
+    bool owned = false;
+    int fd = init_pidfd(owned);
+    if (fd >= 0) {
+      auto ready = co_await reactor::poll(fd, POLLIN);
+      if (owned) ::close(fd);
+      if (!ready)
+        co_return fail(Error::from_errno(ready.error().value(), "wait for container " + state_.id));
+    }
     exit.known = false;
   }
   exit.time_ns = now_ns();
@@ -585,8 +617,16 @@ Expected<void> Container::signal(int sig, bool all) {
     if (!manager_) return fail(system_error("signal container " + state_.id + ": no cgroup"));
     return manager_->kill_all(sig);
   }
-  if (::syscall(SYS_pidfd_send_signal, pidfd_, sig, nullptr, 0) < 0)
-    return fail(Error::from_errno(errno, "signal container " + state_.id + ": pidfd_send_signal"));
+  bool owned = false;
+  int fd = init_pidfd(owned);
+  if (fd < 0)
+    return fail(Error(ErrorCode::ContainerNotRunning,
+                      "signal container " + state_.id + ": it is not running"));
+  int sent = static_cast<int>(::syscall(SYS_pidfd_send_signal, fd, sig, nullptr, 0));
+  int saved = errno;
+  if (owned) ::close(fd);
+  if (sent < 0)
+    return fail(Error::from_errno(saved, "signal container " + state_.id + ": pidfd_send_signal"));
   return {};
 }
 
@@ -617,21 +657,24 @@ Expected<std::vector<pid_t>> Container::processes() const {
 
 reactor::Task<void> Container::kill_and_reap() {
   close_pipe();
-  if (pidfd_ >= 0 && !reaped_) ::syscall(SYS_pidfd_send_signal, pidfd_, SIGKILL, nullptr, 0);
+  bool owned = false;
+  int fd = has_init() ? init_pidfd(owned) : -1;
+  if (fd >= 0) ::syscall(SYS_pidfd_send_signal, fd, SIGKILL, nullptr, 0);
   if (manager_) {
     (void)manager_->kill_all(SIGKILL);
     // A frozen task would never act on its SIGKILL (and thawing a thawed group costs a write).
     if (auto state = manager_->freezer_state(); !state || *state != cgroups::FreezerState::Thawed)
       (void)manager_->thaw();
   }
-  if (pidfd_ >= 0 && !reaped_) {
+  if (fd >= 0) {
     if (our_child_) {
       auto exit = co_await wait();
       (void)exit;
     } else {
-      (void)co_await reactor::poll(pidfd_, POLLIN);
+      (void)co_await reactor::poll(fd, POLLIN);
     }
   }
+  if (owned) ::close(fd);
 }
 
 reactor::Task<void> Container::cleanup_after_failure() {

@@ -128,6 +128,12 @@ class Container {
   reactor::Task<void> record_reaped_exit(ExitRecord exit);
   // True when this process cloned the init (and so reaps it).
   bool our_child() const { return our_child_; }
+  // Closes the init's pidfd: a supervisor of thousands keeps its descriptor table small (a
+  // clone copies it). Later operations open a pidfd for the moment they need one, checked
+  // against the init's start time, so a recycled pid is never signalled or joined.
+  void release_pidfd();
+  // The init exists and has not been reaped by us (its pidfd may have been released).
+  bool has_init() const { return !reaped_ && (pidfd_ >= 0 || pidfd_released_); }
   // all = false: the init, through its pidfd; all = true: every process of the cgroup.
   Expected<void> signal(int sig, bool all = false);
   Expected<void> pause();
@@ -171,6 +177,9 @@ class Container {
   Expected<void> save();
   Expected<void> require_alive(const char* operation) const;
   bool init_alive() const;
+  // The held pidfd, or a new one (owned by the caller: close it) after release_pidfd; -1 if
+  // the init is gone. `owned` tells which.
+  int init_pidfd(bool& owned) const;
   reactor::Task<void> record_exit(ExitRecord exit);
   std::string dir() const { return store_.container_dir(state_.id); }
   std::string fifo_path() const { return dir() + "/" + kExecFifoName; }
@@ -182,6 +191,7 @@ class Container {
   Config config_;
   std::unique_ptr<cgroups::Manager> manager_;
   int pidfd_ = -1;
+  bool pidfd_released_ = false;
   bool our_child_ = false;  // we cloned it: waitid reaps it and tells its status
   bool reaped_ = false;
   int pipe_fd_ = -1;  // our end of the init pipe, while the init has not exec'd

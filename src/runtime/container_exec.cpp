@@ -230,6 +230,11 @@ reactor::Task<Expected<std::unique_ptr<ExecProcess>>> Container::exec(Process pr
   const int first_safe_fd = std::max(kFirstSafeFd, report_target + 1);
 
   OwnedFds owned;
+  bool pidfd_owned = false;
+  const int target_pidfd = init_pidfd(pidfd_owned);
+  if (target_pidfd < 0)
+    co_return fail(Error(ErrorCode::ContainerNotRunning, context + ": the init is gone"));
+  if (pidfd_owned) owned.add(target_pidfd);
   int null_fd = owned.add(::open("/dev/null", O_RDWR | O_CLOEXEC));
   if (null_fd < 0) co_return fail(Error::from_errno(errno, context + ": open", "/dev/null"));
   int stdio[3];
@@ -270,12 +275,11 @@ reactor::Task<Expected<std::unique_ptr<ExecProcess>>> Container::exec(Process pr
       std::string(protocol::kInitTypeEnv) + "=setns"};
   auto argv = c_strings(init_args);
   auto envp = c_strings(init_env);
-  const int target_pidfd = pidfd_;
   const int go_read = go[0];
   const int go_write = go[1];
 
   int pidfd = -1;
-  auto cloned = with_pid_namespace_for_children(pidfd_, [&]() -> long {
+  auto cloned = with_pid_namespace_for_children(target_pidfd, [&]() -> long {
     clone_args args{};
     args.flags = CLONE_PIDFD;
     args.pidfd = reinterpret_cast<__u64>(&pidfd);

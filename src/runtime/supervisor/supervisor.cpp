@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "reactor/ops.hpp"
+#include "reactor/reactor.hpp"
 #include "runtime/proc_stat.hpp"
 #include "runtime/spec/config_parser.hpp"
 
@@ -220,6 +221,7 @@ reactor::Task<Expected<void>> Supervisor::launch(Entry& e, Config config, bool s
     auto started = co_await e.container->start();
     if (!started) co_return started;
     e.started_at = std::chrono::steady_clock::now();
+    release_pidfd_if_possible(e);
   }
   co_return Expected<void>{};
 }
@@ -279,6 +281,13 @@ reactor::Task<void> Supervisor::watch(Entry& e, bool restart_first) {
         // Only the poll is cancelled at shutdown: the container keeps running.
         auto ready = co_await reactor::poll(pidfd, POLLIN).with_stop(token);
         if (!ready) break;
+      } else if (e.container->our_child() && e.container->has_init()) {
+        // No descriptor held (released after start): the ring waits on the pid itself,
+        // without reaping; wait() below records, then reaps.
+        auto exited = co_await reactor::waitid(P_PID, static_cast<id_t>(e.container->init_pid()),
+                                               WEXITED | WNOWAIT)
+                          .with_stop(token);
+        if (!exited && token.stop_requested()) break;
       }
       // A start still in flight writes state.json too: let it finish, so that the exit
       // recorded below is the last word on disk.
@@ -433,6 +442,7 @@ reactor::Task<Expected<ContainerInfo>> Supervisor::start(std::string id) {
   e->idle.notify_all();
   if (!started) co_return fail(std::move(started).error());
   e->started_at = std::chrono::steady_clock::now();
+  release_pidfd_if_possible(*e);
   emit(EventType::Started, *e);
   co_return info(*e);
 }
@@ -558,6 +568,12 @@ Expected<std::vector<std::string>> Supervisor::log_files(const std::string& id) 
   return log_files_of(e->log_path, options_.log_rotation.rotated_kept);
 }
 
+void Supervisor::release_pidfd_if_possible(Entry& e) {
+  // Our own child can be waited for by pid on the ring (IORING_OP_WAITID): no descriptor.
+  if (e.container->our_child() && reactor::Reactor::require_current().features().native_waitid)
+    e.container->release_pidfd();
+}
+
 // ---- exits reaped by another process --------------------------------------------------------
 
 reactor::Task<void> Supervisor::fold_reaped_exit(Entry& e, ReapedExit record) {
@@ -657,8 +673,10 @@ reactor::Task<Expected<std::size_t>> Supervisor::recover() {
       // Its exit is reported only if our reaper is its parent (it was orphaned by a corrald
       // under the same keeper); one left by a corrald that shut down went to the host's init.
       auto stat = read_proc_stat(s.init_pid);
-      if (options_.exit_reaper > 0 && stat && stat->parent == options_.exit_reaper)
+      if (options_.exit_reaper > 0 && stat && stat->parent == options_.exit_reaper) {
         adopted_[s.init_pid] = &e;
+        e.container->release_pidfd();  // its exit comes as a record
+      }
       spawn_watch(e, false);
     } else {
       e.last_exit = s.exit;

@@ -162,6 +162,7 @@ class Supervisor {
   std::map<pid_t, ReapedExit> unclaimed_exits_;  // arrived before recover() finished
   bool recovered_ = false;
   reactor::Task<void> fold_reaped_exit(Entry& e, ReapedExit record);
+  void release_pidfd_if_possible(Entry& e);
   bool logs_handed_off() const { return static_cast<bool>(options_.log_handoff); }
   std::map<std::uint64_t, Subscriber> subscribers_;
   std::uint64_t next_subscriber_ = 1;
