@@ -83,10 +83,13 @@ int run(const Options& options) {
       write_bundle(context.work_dir + "/bundle-sleep", rootfs.path(), {"/bin/sleep", "100000"});
   context.corral_cli =
       options.corral_cli.empty() ? beside_this_binary("../corral/corral") : options.corral_cli;
+  context.corrald =
+      options.corrald.empty() ? beside_this_binary("../corrald/corrald") : options.corrald;
   context.init_path = options.init_path.empty() ? corral::default_init_path() : options.init_path;
 
   Results results;
   results.add_rule({"lifecycle", "wall_p50_ms", "corral"});
+  results.add_rule({"lifecycle_phases", "sum_p50_ms", "corral"});
   results.add_rule({"storm", "containers_per_s", "corral"});
   results.add_rule({"hold", "pss_kib_per_ctr", "corral-lib"});
   results.add_rule({"exit_storm", "all_exits_ms", "corral-lib"});
@@ -99,7 +102,8 @@ int run(const Options& options) {
   for (auto& p : owned) {
     if (!wanted(options.peers, p->name())) continue;
     if (auto why = p->unavailable()) {
-      for (const char* s : {"lifecycle", "storm", "footprint"}) results.skip({s, p->name(), *why});
+      for (const char* s : {"lifecycle", "lifecycle_phases", "storm", "footprint"})
+        results.skip({s, p->name(), *why});
       continue;
     }
     peers.push_back(p.get());
