@@ -32,14 +32,34 @@ std::string beside_this_binary(const std::string& relative) {
   return (exe.parent_path() / relative).lexically_normal().string();
 }
 
-// Throughput vs N (spawn storm) and memory per container vs N (hold).
+// Throughput vs N (spawn storm), memory per container vs N (hold) and, youki-style, the
+// median create, start and delete times of each runtime.
 std::string chart(const Results& results, const std::string& caption) {
-  Panel storm{
-      "Spawn storm: containers started per second", "containers (N)", "containers / s", false, {}};
-  Panel hold{
-      "Hold: monitor PSS per container", "containers (N)", "KiB per container (log)", true, {}};
+  Panel phases{"Lifecycle: create + start + delete (p50)", "milliseconds", "", false, {}, {}, {}};
+  phases.segments = {"create", "start", "delete"};
+  Panel storm{"Spawn storm: containers started per second",
+              "containers (N)",
+              "containers / s",
+              false,
+              {},
+              {},
+              {}};
+  Panel hold{"Hold: monitor PSS per container",
+             "containers (N)",
+             "KiB per container (log)",
+             true,
+             {},
+             {},
+             {}};
   std::map<std::string, std::size_t> storm_index, hold_index;
   for (const Row& row : results.rows()) {
+    if (row.scenario == "lifecycle_phases") {
+      phases.bars.push_back(
+          {row.peer,
+           {row.metrics.value("create_p50_ms", 0.0), row.metrics.value("start_p50_ms", 0.0),
+            row.metrics.value("delete_p50_ms", 0.0)}});
+      continue;
+    }
     Panel* panel = nullptr;
     std::map<std::string, std::size_t>* index = nullptr;
     const char* metric = nullptr;
@@ -52,7 +72,9 @@ std::string chart(const Results& results, const std::string& caption) {
     }
     panel->series[(*index)[row.peer]].points.emplace_back(row.n, row.metrics[metric].get<double>());
   }
-  return render_svg(caption, {storm, hold});
+  std::vector<Panel> panels{storm, hold};
+  if (!phases.bars.empty()) panels.push_back(std::move(phases));
+  return render_svg(caption, panels);
 }
 
 int run(const Options& options) {
