@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "apps/corral-bench/bundle.hpp"
+#include "apps/corral-bench/descriptor_limit.hpp"
 #include "apps/corral-bench/hold_models.hpp"
 #include "apps/corral-bench/machine.hpp"
 #include "apps/corral-bench/measure.hpp"
@@ -81,6 +82,7 @@ int run(const Options& options) {
   nlohmann::json scenarios = load_scenarios(options);
   if (::geteuid() != 0) throw std::runtime_error("corral-bench needs root (namespaces, cgroups)");
   const std::string wrapper = enter_private_mount_namespace();
+  const std::uint64_t descriptor_limit = raise_descriptor_limit();
 
   char pattern[4096];
   std::snprintf(pattern, sizeof pattern, "%s/corral-bench-XXXXXX", options.work_parent.c_str());
@@ -156,6 +158,7 @@ int run(const Options& options) {
   meta["scenario_file"] = scenarios["file"];
   meta["scenarios"] = scenarios;
   meta["wrapper"] = wrapper;
+  meta["descriptor_limit"] = descriptor_limit;
   meta["machine"] = describe_machine();
   std::ifstream load("/proc/loadavg");
   std::string loadavg;
