@@ -13,6 +13,10 @@ namespace corral::bench {
 
 namespace {
 
+// A daemon that neither answers nor closes within this long is taken as hung: the benchmark
+// reports it rather than waiting forever. Far above any answer a working corrald gives.
+constexpr int kAnswerTimeoutMs = 120'000;
+
 std::runtime_error failure(const std::string& socket_path, const std::string& what) {
   return std::runtime_error("corrald at " + socket_path + ": " + what);
 }
@@ -124,10 +128,15 @@ void request_all(std::vector<DaemonConnection>& connections, int count,
     std::vector<pollfd> polls;
     for (std::size_t c = 0; c < connections.size(); ++c)
       polls.push_back({connections[c].fd(), static_cast<short>(in_flight[c] >= 0 ? POLLIN : 0), 0});
-    if (::poll(polls.data(), polls.size(), -1) < 0) {
+    int ready = ::poll(polls.data(), polls.size(), kAnswerTimeoutMs);
+    if (ready < 0) {
       if (errno == EINTR) continue;
       throw std::runtime_error(std::string("poll on corrald connections: ") + std::strerror(errno));
     }
+    if (ready == 0)
+      throw failure(connections.front().socket_path(), "no answer within 120 s to any of " +
+                                                           std::to_string(next - answered) +
+                                                           " requests in flight");
     for (std::size_t c = 0; c < connections.size(); ++c) {
       if (in_flight[c] < 0 || polls[c].revents == 0) continue;
       if (!connections[c].fill())
