@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "apps/corral-bench/bundle.hpp"
@@ -14,6 +15,13 @@
 namespace corral::bench {
 
 namespace {
+
+pid_t read_pid_file(const std::string& path) {
+  std::ifstream in(path);
+  pid_t pid = 0;
+  in >> pid;
+  return pid;
+}
 
 class CliPeer : public Peer {
  public:
@@ -46,6 +54,41 @@ class CliPeer : public Peer {
     if (result.status == 0) return "";
     run_command(command({"delete", "--force", id}), context_.work_dir);
     return "run: exit " + std::to_string(result.status) + ": " + result.stderr_text;
+  }
+
+  std::string run_phases(const std::string& id, PhaseTimes& times) override {
+    const std::string pid_file = context_.work_dir + "/" + id + ".pid";
+    auto t0 = Clock::now();
+    auto created = run_command(
+        command({"create", "--bundle", context_.true_bundle, "--pid-file", pid_file, id}),
+        context_.work_dir);
+    times.create_s = seconds_since(t0);
+    if (created.status != 0) {
+      run_command(command({"delete", "--force", id}), context_.work_dir);
+      return "create: exit " + std::to_string(created.status) + ": " + created.stderr_text;
+    }
+    // Watched from before start, so that an init that exits at once is still seen to exit.
+    ProcessWatch init(read_pid_file(pid_file));
+    std::filesystem::remove(pid_file);
+    t0 = Clock::now();
+    auto started = run_command(command({"start", id}), context_.work_dir);
+    times.start_s = seconds_since(t0);
+    if (started.status != 0) {
+      run_command(command({"delete", "--force", id}), context_.work_dir);
+      return "start: exit " + std::to_string(started.status) + ": " + started.stderr_text;
+    }
+    if (!init.wait_exit(10'000)) {
+      run_command(command({"delete", "--force", id}), context_.work_dir);
+      return "/bin/true still running 10 s after start";
+    }
+    t0 = Clock::now();
+    auto deleted = run_command(command({"delete", id}), context_.work_dir);
+    times.delete_s = seconds_since(t0);
+    if (deleted.status != 0) {
+      run_command(command({"delete", "--force", id}), context_.work_dir);
+      return "delete: exit " + std::to_string(deleted.status) + ": " + deleted.stderr_text;
+    }
+    return "";
   }
 
   int start_detached(const std::vector<std::string>& ids, int concurrency,

@@ -1,7 +1,9 @@
 #include "apps/corral-bench/commands.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -106,6 +108,22 @@ int run_commands(int count, int concurrency,
     running.erase(it);
   }
   return succeeded;
+}
+
+ProcessWatch::ProcessWatch(pid_t pid)
+    : pidfd_(pid > 0 ? static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)) : -1) {}
+
+ProcessWatch::~ProcessWatch() {
+  if (pidfd_ >= 0) ::close(pidfd_);
+}
+
+bool ProcessWatch::wait_exit(int timeout_ms) {
+  if (pidfd_ < 0) return true;
+  pollfd p{pidfd_, POLLIN, 0};
+  int ready;
+  while ((ready = ::poll(&p, 1, timeout_ms)) < 0 && errno == EINTR) {
+  }
+  return ready > 0;
 }
 
 std::string join(const std::vector<std::string>& argv) {

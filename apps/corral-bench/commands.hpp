@@ -28,6 +28,20 @@ int run_commands(int count, int concurrency,
                  const std::function<std::vector<std::string>(int)>& make_argv,
                  const std::string& scratch_dir, std::string& first_error);
 
+// A process that is not our child, watched until it exits (a pidfd: polled, never reaped).
+class ProcessWatch {
+ public:
+  explicit ProcessWatch(pid_t pid);  // a pid already gone counts as exited
+  ~ProcessWatch();
+  ProcessWatch(const ProcessWatch&) = delete;
+  ProcessWatch& operator=(const ProcessWatch&) = delete;
+  // True once the process has exited, waiting at most timeout_ms.
+  bool wait_exit(int timeout_ms);
+
+ private:
+  int pidfd_ = -1;
+};
+
 // "a b c" for a message.
 std::string join(const std::vector<std::string>& argv);
 

@@ -54,6 +54,8 @@ class FloorPeer : public Peer {
     return "";
   }
 
+  bool supports_phases() const override { return false; }
+  std::string run_phases(const std::string&, PhaseTimes&) override { return "no phases"; }
   bool supports_storm() const override { return false; }
   int start_detached(const std::vector<std::string>&, int, std::string&) override { return 0; }
   void remove(const std::vector<std::string>&, int) override {}

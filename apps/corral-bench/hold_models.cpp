@@ -40,18 +40,6 @@ std::string read_small_file(const std::string& path) {
   return text;
 }
 
-// Measures `monitors` while they idle for idle_s.
-void measure_idle(const std::vector<pid_t>& monitors, double idle_s, HoldSample& sample) {
-  ProcessMemory memory = memory_of(monitors);
-  sample.monitors = static_cast<int>(monitors.size());
-  sample.rss_kib = memory.rss_kib;
-  sample.pss_kib = memory.pss_kib;
-  sample.descriptors = descriptors_of(monitors);
-  double cpu0 = cpu_of(monitors);
-  std::this_thread::sleep_for(std::chrono::duration<double>(idle_s));
-  sample.idle_cpu_s = cpu_of(monitors) - cpu0;
-}
-
 // A model held by a corral-bench worker process (hold_worker.cpp).
 class WorkerModel : public HoldModel {
  public:
@@ -268,9 +256,21 @@ class ConmonModel : public HoldModel {
 
 }  // namespace
 
+void measure_idle(const std::vector<pid_t>& monitors, double idle_s, HoldSample& sample) {
+  ProcessMemory memory = memory_of(monitors);
+  sample.monitors = static_cast<int>(monitors.size());
+  sample.rss_kib = memory.rss_kib;
+  sample.pss_kib = memory.pss_kib;
+  sample.descriptors = descriptors_of(monitors);
+  double cpu0 = cpu_of(monitors);
+  std::this_thread::sleep_for(std::chrono::duration<double>(idle_s));
+  sample.idle_cpu_s = cpu_of(monitors) - cpu0;
+}
+
 std::vector<std::unique_ptr<HoldModel>> make_hold_models(const PeerContext& context) {
   std::vector<std::unique_ptr<HoldModel>> models;
   models.push_back(std::make_unique<WorkerModel>(context, "corral-lib"));
+  models.push_back(make_corrald_hold_model(context));
   models.push_back(std::make_unique<WorkerModel>(context, "reactor"));
   models.push_back(std::make_unique<WorkerModel>(context, "asio"));
   models.push_back(std::make_unique<WorkerModel>(context, "threads"));

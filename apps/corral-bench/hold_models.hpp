@@ -5,6 +5,8 @@
 //
 // Models:
 //   corral-lib        one process: Factory/Container on one reactor (corrald's model)
+//   corrald           a private corrald, driven over its control socket: the daemon (and any
+//                     keeper or helper process in its tree) measured, the containers not
 //   reactor, asio, threads
 //                     one process waiting on N plain children (bench/wait_models.hpp): the
 //                     supervision cost of each wait model alone, without containers
@@ -49,6 +51,10 @@ class HoldModel {
 };
 
 std::vector<std::unique_ptr<HoldModel>> make_hold_models(const PeerContext& context);
+std::unique_ptr<HoldModel> make_corrald_hold_model(const PeerContext& context);
+
+// Memory and descriptors of `monitors` now, then their CPU over idle_s seconds of sleep.
+void measure_idle(const std::vector<pid_t>& monitors, double idle_s, HoldSample& sample);
 
 // The worker side of the in-process models: `corral-bench --hold-worker MODEL N C BUNDLE ROOT
 // INIT`. Says "ready" on stdout once all are held, kills them when stdin becomes readable, then

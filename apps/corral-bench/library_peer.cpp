@@ -48,6 +48,10 @@ class LibraryPeer : public Peer {
 
   std::string run_once(const std::string& id) override { return reactor_.block_on(lifecycle(id)); }
 
+  std::string run_phases(const std::string& id, PhaseTimes& times) override {
+    return reactor_.block_on(phases(id, times));
+  }
+
   int start_detached(const std::vector<std::string>& ids, int concurrency,
                      std::string& first_error) override {
     int started = 0;
@@ -94,6 +98,33 @@ class LibraryPeer : public Peer {
     if (!ran) co_return ran.error().what();
     auto exit = co_await (*c)->wait();
     auto destroyed = co_await (*c)->destroy();
+    if (!exit) co_return exit.error().what();
+    if (!destroyed) co_return destroyed.error().what();
+    if (exit->status != 0) co_return "exit status " + std::to_string(exit->status);
+    co_return "";
+  }
+
+  Task<std::string> phases(std::string id, PhaseTimes& times) {
+    auto t0 = Clock::now();
+    auto c = factory_->create_container(id, config_);
+    if (!c) co_return c.error().what();
+    auto created = co_await (*c)->create();
+    times.create_s = seconds_since(t0);
+    if (!created) {
+      co_await (*c)->destroy();
+      co_return created.error().what();
+    }
+    t0 = Clock::now();
+    auto started = co_await (*c)->start();
+    times.start_s = seconds_since(t0);
+    if (!started) {
+      co_await (*c)->destroy();
+      co_return started.error().what();
+    }
+    auto exit = co_await (*c)->wait();
+    t0 = Clock::now();
+    auto destroyed = co_await (*c)->destroy();
+    times.delete_s = seconds_since(t0);
     if (!exit) co_return exit.error().what();
     if (!destroyed) co_return destroyed.error().what();
     if (exit->status != 0) co_return "exit status " + std::to_string(exit->status);

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "apps/corral-bench/bundle.hpp"
+#include "apps/corral-bench/descriptor_limit.hpp"
 #include "apps/corral-bench/hold_models.hpp"
 #include "apps/corral-bench/machine.hpp"
 #include "apps/corral-bench/measure.hpp"
@@ -32,14 +33,34 @@ std::string beside_this_binary(const std::string& relative) {
   return (exe.parent_path() / relative).lexically_normal().string();
 }
 
-// Throughput vs N (spawn storm) and memory per container vs N (hold).
+// Throughput vs N (spawn storm), memory per container vs N (hold) and, youki-style, the
+// median create, start and delete times of each runtime.
 std::string chart(const Results& results, const std::string& caption) {
-  Panel storm{
-      "Spawn storm: containers started per second", "containers (N)", "containers / s", false, {}};
-  Panel hold{
-      "Hold: monitor PSS per container", "containers (N)", "KiB per container (log)", true, {}};
+  Panel phases{"Lifecycle: create + start + delete (p50)", "milliseconds", "", false, {}, {}, {}};
+  phases.segments = {"create", "start", "delete"};
+  Panel storm{"Spawn storm: containers started per second",
+              "containers (N)",
+              "containers / s",
+              false,
+              {},
+              {},
+              {}};
+  Panel hold{"Hold: monitor PSS per container",
+             "containers (N)",
+             "KiB per container (log)",
+             true,
+             {},
+             {},
+             {}};
   std::map<std::string, std::size_t> storm_index, hold_index;
   for (const Row& row : results.rows()) {
+    if (row.scenario == "lifecycle_phases") {
+      phases.bars.push_back(
+          {row.peer,
+           {row.metrics.value("create_p50_ms", 0.0), row.metrics.value("start_p50_ms", 0.0),
+            row.metrics.value("delete_p50_ms", 0.0)}});
+      continue;
+    }
     Panel* panel = nullptr;
     std::map<std::string, std::size_t>* index = nullptr;
     const char* metric = nullptr;
@@ -52,13 +73,16 @@ std::string chart(const Results& results, const std::string& caption) {
     }
     panel->series[(*index)[row.peer]].points.emplace_back(row.n, row.metrics[metric].get<double>());
   }
-  return render_svg(caption, {storm, hold});
+  std::vector<Panel> panels{storm, hold};
+  if (!phases.bars.empty()) panels.push_back(std::move(phases));
+  return render_svg(caption, panels);
 }
 
 int run(const Options& options) {
   nlohmann::json scenarios = load_scenarios(options);
   if (::geteuid() != 0) throw std::runtime_error("corral-bench needs root (namespaces, cgroups)");
   const std::string wrapper = enter_private_mount_namespace();
+  const std::uint64_t descriptor_limit = raise_descriptor_limit();
 
   char pattern[4096];
   std::snprintf(pattern, sizeof pattern, "%s/corral-bench-XXXXXX", options.work_parent.c_str());
@@ -83,10 +107,13 @@ int run(const Options& options) {
       write_bundle(context.work_dir + "/bundle-sleep", rootfs.path(), {"/bin/sleep", "100000"});
   context.corral_cli =
       options.corral_cli.empty() ? beside_this_binary("../corral/corral") : options.corral_cli;
+  context.corrald =
+      options.corrald.empty() ? beside_this_binary("../corrald/corrald") : options.corrald;
   context.init_path = options.init_path.empty() ? corral::default_init_path() : options.init_path;
 
   Results results;
   results.add_rule({"lifecycle", "wall_p50_ms", "corral"});
+  results.add_rule({"lifecycle_phases", "sum_p50_ms", "corral"});
   results.add_rule({"storm", "containers_per_s", "corral"});
   results.add_rule({"hold", "pss_kib_per_ctr", "corral-lib"});
   results.add_rule({"exit_storm", "all_exits_ms", "corral-lib"});
@@ -99,7 +126,8 @@ int run(const Options& options) {
   for (auto& p : owned) {
     if (!wanted(options.peers, p->name())) continue;
     if (auto why = p->unavailable()) {
-      for (const char* s : {"lifecycle", "storm", "footprint"}) results.skip({s, p->name(), *why});
+      for (const char* s : {"lifecycle", "lifecycle_phases", "storm", "footprint"})
+        results.skip({s, p->name(), *why});
       continue;
     }
     peers.push_back(p.get());
@@ -130,6 +158,7 @@ int run(const Options& options) {
   meta["scenario_file"] = scenarios["file"];
   meta["scenarios"] = scenarios;
   meta["wrapper"] = wrapper;
+  meta["descriptor_limit"] = descriptor_limit;
   meta["machine"] = describe_machine();
   std::ifstream load("/proc/loadavg");
   std::string loadavg;

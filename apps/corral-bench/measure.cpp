@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <tuple>
 
@@ -72,27 +74,63 @@ int descriptors_of(const std::vector<pid_t>& pids) {
   return count;
 }
 
-double cpu_of(const std::vector<pid_t>& pids) {
+namespace {
+
+// The fields of /proc/PID/stat after the command (which may hold spaces and parentheses: they
+// are counted after the last ')'), numbered as in proc(5): the first one is field 3.
+std::vector<std::string> stat_fields(pid_t pid) {
+  std::string text = read_text("/proc/" + std::to_string(pid) + "/stat");
+  auto close = text.rfind(')');
+  if (close == std::string::npos || close + 2 > text.size()) return {};
+  std::istringstream in(text.substr(close + 2));
+  std::vector<std::string> fields{"", "", ""};
+  for (std::string field; in >> field;) fields.push_back(field);
+  return fields;
+}
+
+double cpu_fields(const std::vector<pid_t>& pids, int first, int last) {
   static const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
   double total = 0;
   for (pid_t pid : pids) {
-    std::string text = read_text("/proc/" + std::to_string(pid) + "/stat");
-    // The command may hold spaces and parentheses: fields are counted after the last ')'.
-    auto close = text.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream fields(text.substr(close + 2));
-    std::string field;
-    double utime = 0, stime = 0;
-    for (int i = 3; fields >> field; ++i) {
-      if (i == 14) utime = std::strtod(field.c_str(), nullptr);
-      if (i == 15) {
-        stime = std::strtod(field.c_str(), nullptr);
-        break;
-      }
-    }
-    total += (utime + stime) / ticks;
+    auto fields = stat_fields(pid);
+    for (int i = first; i <= last && i < static_cast<int>(fields.size()); ++i)
+      total += std::strtod(fields[i].c_str(), nullptr) / ticks;
   }
   return total;
+}
+
+}  // namespace
+
+double cpu_of(const std::vector<pid_t>& pids) {
+  return cpu_fields(pids, 14, 15);  // utime, stime
+}
+
+double cpu_with_reaped_children_of(const std::vector<pid_t>& pids) {
+  return cpu_fields(pids, 14, 17);  // utime, stime, cutime, cstime
+}
+
+std::vector<pid_t> process_tree(pid_t root, const std::set<pid_t>& pruned) {
+  std::multimap<pid_t, pid_t> children;  // parent -> child
+  if (DIR* proc = ::opendir("/proc")) {
+    while (dirent* entry = ::readdir(proc)) {
+      pid_t pid = std::atoi(entry->d_name);
+      if (pid <= 0) continue;
+      auto fields = stat_fields(pid);
+      if (fields.size() > 3) children.emplace(std::atoi(fields[3].c_str()), pid);
+    }
+    ::closedir(proc);
+  }
+  std::vector<pid_t> tree;
+  std::vector<pid_t> todo{root};
+  while (!todo.empty()) {
+    pid_t pid = todo.back();
+    todo.pop_back();
+    if (pruned.count(pid)) continue;
+    tree.push_back(pid);
+    auto [from, to] = children.equal_range(pid);
+    for (auto it = from; it != to; ++it) todo.push_back(it->second);
+  }
+  return tree;
 }
 
 std::optional<double> cgroup_peak_bytes(const std::string& path) {

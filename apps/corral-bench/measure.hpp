@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,12 @@ ProcessMemory memory_of(const std::vector<pid_t>& pids);
 int descriptors_of(const std::vector<pid_t>& pids);
 // utime + stime of every thread of each process, in seconds.
 double cpu_of(const std::vector<pid_t>& pids);
+// cpu_of plus the CPU of the children each process has waited for (cutime + cstime): a
+// supervisor's own CPU and that of the containers it reaped.
+double cpu_with_reaped_children_of(const std::vector<pid_t>& pids);
+
+// `root` and every descendant of it, except the processes in `pruned` and their descendants.
+std::vector<pid_t> process_tree(pid_t root, const std::set<pid_t>& pruned = {});
 
 // The v1 memory cgroup at `path` (relative to the hierarchy's root): memory.max_usage_in_bytes,
 // or memory.peak on v2; nullopt when neither can be read.

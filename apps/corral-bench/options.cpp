@@ -22,10 +22,10 @@ std::vector<std::string> split(const std::string& text) {
 const char* usage() {
   return "usage: corral-bench [--quick] [--scenarios FILE] [--json FILE] [--svg FILE]\n"
          "                    [--only lifecycle,storm,hold,state_io,footprint]\n"
-         "                    [--peers floor,corral-lib,corral,runc,crun,...]\n"
-         "                    [--corral PATH] [--init PATH] [--work-dir DIR]\n"
-         "Runs corral's benchmark scenarios against every available peer (runc, crun, conmon,\n"
-         "wait models) in the same run, interleaved; prints medians and ratios to corral.\n"
+         "                    [--peers floor,corral-lib,corral,corrald,runc,crun,...]\n"
+         "                    [--corral PATH] [--corrald PATH] [--init PATH] [--work-dir DIR]\n"
+         "Runs corral's benchmark scenarios against every available peer (corrald, runc, crun,\n"
+         "conmon, wait models) in the same run, interleaved; prints medians and ratios to corral.\n"
          "Needs root. Scenario sizes come from bench/scenarios/default.json (quick.json with\n"
          "--quick) unless --scenarios names another file.\n";
 }
@@ -60,6 +60,8 @@ Options parse_options(int argc, char** argv) {
       o.peers = split(value());
     else if (is("--corral"))
       o.corral_cli = value();
+    else if (is("--corrald"))
+      o.corrald = value();
     else if (is("--init"))
       o.init_path = value();
     else if (is("--work-dir"))

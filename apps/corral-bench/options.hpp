@@ -14,6 +14,7 @@ struct Options {
   std::vector<std::string> scenarios;  // empty = all
   std::vector<std::string> peers;      // empty = all
   std::string corral_cli;              // "" = ../corral/corral beside this binary
+  std::string corrald;                 // "" = ../corrald/corrald beside this binary
   std::string init_path;               // "" = corral-init found next to / in the build tree
   std::string work_parent = "/run";    // the run's scratch directory is made under it
   std::string command_line;

@@ -11,6 +11,7 @@ std::vector<std::unique_ptr<Peer>> make_peers(const PeerContext& context) {
   peers.push_back(make_floor_peer(context));
   peers.push_back(make_library_peer(context));
   peers.push_back(make_cli_peer(context, "corral", context.corral_cli));
+  peers.push_back(make_corrald_peer(context));
   peers.push_back(make_cli_peer(context, "runc", "runc"));
   peers.push_back(make_cli_peer(context, "crun", "crun"));
   return peers;

@@ -1,8 +1,7 @@
 #pragma once
 // A peer: one way of running containers, measured side by side with the others. Every peer gets
-// the same bundle (same config.json, same rootfs) and the same ids scheme. Adding one (corrald,
-// once it exists: a client of its control socket) is one more subclass and one line in
-// make_peers().
+// the same bundle (same config.json, same rootfs) and the same ids scheme. Adding one is one
+// more subclass and one line in make_peers().
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,7 +15,14 @@ struct PeerContext {
   std::string true_bundle;   // config.json running /bin/true
   std::string sleep_bundle;  // config.json running /bin/sleep for a long time
   std::string corral_cli;    // path of the corral binary
+  std::string corrald;       // path of the corrald binary
   std::string init_path;     // corral-init for the library peer ("" = next to corral-bench)
+};
+
+// Youki's hyperfine-style lifecycle: each command timed on its own (the wait for /bin/true to
+// exit, between start and delete, is not timed).
+struct PhaseTimes {
+  double create_s = 0, start_s = 0, delete_s = 0;
 };
 
 struct FootprintSample {
@@ -37,6 +43,14 @@ class Peer {
   // Scenario 1: create + start + wait + delete of one /bin/true container. Returns an error
   // message, or "" on success.
   virtual std::string run_once(const std::string& id) = 0;
+  // CPU seconds used so far by processes of this peer that this process does not reap (a
+  // daemon's): added to the CPU measured through getrusage.
+  virtual double unreaped_cpu_s() { return 0; }
+
+  // Scenario 1, youki-style: create, start, (wait), delete of one /bin/true container, with
+  // create, start and delete timed apart. Returns an error message, or "" on success.
+  virtual bool supports_phases() const { return true; }
+  virtual std::string run_phases(const std::string& id, PhaseTimes& times) = 0;
 
   // Scenario 2: create and start ids.size() /bin/true containers, `concurrency` at once, without
   // waiting for them (run detached). Returns how many started; remove() deletes them.
@@ -53,11 +67,13 @@ class Peer {
 };
 
 // Every peer, in the order they are measured within a repetition: the floor, corral (library,
-// then CLI), runc, crun.
+// CLI, then corrald), runc, crun.
 std::vector<std::unique_ptr<Peer>> make_peers(const PeerContext& context);
 
 std::unique_ptr<Peer> make_floor_peer(const PeerContext& context);
 std::unique_ptr<Peer> make_library_peer(const PeerContext& context);
+// corral's supervisor daemon: a private corrald driven over its control socket.
+std::unique_ptr<Peer> make_corrald_peer(const PeerContext& context);
 // A runtime with runc's command line: corral's CLI, runc, crun.
 std::unique_ptr<Peer> make_cli_peer(const PeerContext& context, std::string name,
                                     std::string binary);

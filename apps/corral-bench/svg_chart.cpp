@@ -45,7 +45,70 @@ std::string number(double v) {
   return fmt::format("{:.2g}", v);
 }
 
+// Stacked horizontal bars, one per item, on a linear axis from 0.
+std::string render_bars(const Panel& panel, double x0) {
+  std::string out = fmt::format("<g transform=\"translate({},0)\">\n", x0);
+  out += fmt::format(
+      "<text x=\"{}\" y=\"22\" text-anchor=\"middle\" font-size=\"15\" "
+      "font-weight=\"bold\">{}</text>\n",
+      kPanelWidth / 2, escape(panel.title));
+  const double left = 100;  // room for the bars' names
+  const double w = kPanelWidth - left - kRight, h = kPanelHeight - kTop - kBottom;
+  double xmax = 0;
+  for (const Bar& bar : panel.bars) {
+    double total = 0;
+    for (double v : bar.values) total += std::max(0.0, v);
+    xmax = std::max(xmax, total);
+  }
+  if (xmax <= 0) xmax = 1;
+  xmax *= 1.1;
+  auto px = [&](double x) { return left + x / xmax * w; };
+  for (int i = 0; i <= 5; ++i) {
+    double x = xmax * i / 5;
+    out += fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" stroke=\"#eee\"/>\n",
+                       px(x), kTop, kTop + h);
+    out +=
+        fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"11\">{}</text>\n",
+                    px(x), kTop + h + 15, number(x));
+  }
+  out += fmt::format(
+      "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>\n", left,
+      kTop, w, h);
+  out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"12\">{}</text>\n",
+                     left + w / 2, kTop + h + 32, escape(panel.x_label));
+  const double slot = h / static_cast<double>(panel.bars.size());
+  const double thickness = std::min(24.0, slot * 0.7);
+  for (std::size_t b = 0; b < panel.bars.size(); ++b) {
+    const Bar& bar = panel.bars[b];
+    double y = kTop + slot * (b + 0.5);
+    out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-size=\"11\">{}</text>\n",
+                       left - 5, y + 4, escape(bar.name));
+    double at = 0, total = 0;
+    for (std::size_t i = 0; i < bar.values.size(); ++i) {
+      double v = std::max(0.0, bar.values[i]);
+      out += fmt::format(
+          "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\"/>\n",
+          px(at), y - thickness / 2, px(at + v) - px(at), thickness,
+          kColors[i % std::size(kColors)]);
+      at += v;
+      total += v;
+    }
+    out += fmt::format("<text x=\"{:.1f}\" y=\"{}\" font-size=\"11\">{}</text>\n", px(at) + 4,
+                       y + 4, number(total));
+  }
+  for (std::size_t i = 0; i < panel.segments.size(); ++i) {
+    double lx = left + (i % 3) * (w / 3), ly = kTop + h + 52 + (i / 3) * 16;
+    out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"8\" fill=\"{}\"/>\n", lx,
+                       ly - 8, kColors[i % std::size(kColors)]);
+    out += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"11\">{}</text>\n", lx + 16, ly,
+                       escape(panel.segments[i]));
+  }
+  out += "</g>\n";
+  return out;
+}
+
 std::string render_panel(const Panel& panel, double x0) {
+  if (!panel.bars.empty()) return render_bars(panel, x0);
   double xmin = std::numeric_limits<double>::max(), xmax = 0;
   double ymin = std::numeric_limits<double>::max(), ymax = 0;
   for (const Series& s : panel.series) {
