@@ -20,9 +20,9 @@ namespace detail {
 
 // One held descriptor: a taken slot, or a held ordinary fd.
 struct FileEntry {
-  std::uint64_t ticket = 0;  // 0: a free slot
-  bool releasing = false;    // release() was called; the last read in flight finishes it
-  HeldReadAwaitable* reads = nullptr;
+  std::uint64_t ticket = 0;   // 0: a free slot
+  bool releasing = false;     // release() was called; the last operation in flight finishes it
+  HeldOpLink* ops = nullptr;  // operations in flight on it
 };
 
 class FileTableState {
@@ -59,40 +59,42 @@ class FileTableState {
     return entry->ticket == file.ticket_ ? entry : nullptr;
   }
 
-  void link(HeldReadAwaitable& read, FileEntry& entry) {
-    read.table_ = this;
-    read.prev_ = nullptr;
-    read.next_ = entry.reads;
-    if (entry.reads != nullptr) entry.reads->prev_ = &read;
-    entry.reads = &read;
+  void link(HeldOpLink& link, Operation& op, FileEntry& entry) {
+    link.op = &op;
+    link.table = this;
+    link.prev = nullptr;
+    link.next = entry.ops;
+    if (entry.ops != nullptr) entry.ops->prev = &link;
+    entry.ops = &link;
   }
 
-  // The read has completed: unlink it, and finish a release that was waiting for it.
-  void unlink(HeldReadAwaitable& read) {
-    FileEntry* entry = find_any(read.file_);
+  // The operation has completed: unlink it, and finish a release that was waiting for it.
+  void unlink(HeldOpLink& link) {
+    FileEntry* entry = find_any(link.file);
     if (entry == nullptr) {
-      std::fprintf(stderr, "corral reactor: FileTable lost the entry of an in-flight read\n");
+      std::fprintf(stderr, "corral reactor: FileTable lost the entry of an operation in flight\n");
       std::abort();
     }
-    if (read.prev_ != nullptr) {
-      read.prev_->next_ = read.next_;
+    if (link.prev != nullptr) {
+      link.prev->next = link.next;
     } else {
-      entry->reads = read.next_;
+      entry->ops = link.next;
     }
-    if (read.next_ != nullptr) read.next_->prev_ = read.prev_;
-    read.prev_ = read.next_ = nullptr;
-    read.table_ = nullptr;
-    if (entry->releasing && entry->reads == nullptr) give_back(read.file_);
+    if (link.next != nullptr) link.next->prev = link.prev;
+    link.prev = link.next = nullptr;
+    link.table = nullptr;
+    link.op = nullptr;
+    if (entry->releasing && entry->ops == nullptr) give_back(link.file);
   }
 
   void release(const HeldFile& file) {
     FileEntry* entry = find_live(file);
     if (entry == nullptr) return;
-    if (entry->reads == nullptr) return give_back(file);
+    if (entry->ops == nullptr) return give_back(file);
     entry->releasing = true;
     // Cancels complete later (never inside cancel()), so the list is stable while we walk it.
-    for (HeldReadAwaitable* read = entry->reads; read != nullptr; read = read->next_) {
-      reactor->cancel(read->inner_.operation());
+    for (HeldOpLink* link = entry->ops; link != nullptr; link = link->next) {
+      reactor->cancel(*link->op);
     }
   }
 
@@ -150,15 +152,15 @@ rlim_t raise_nofile_soft_limit() {
 detail::FileTableState::~FileTableState() {
   reactor->assert_owner("FileTable destruction");
   for (FileEntry& entry : slots) {
-    if (entry.reads != nullptr) {
-      std::fprintf(stderr, "corral reactor: FileTable destroyed with a read in flight\n");
+    if (entry.ops != nullptr) {
+      std::fprintf(stderr, "corral reactor: FileTable destroyed with an operation in flight\n");
       std::abort();
     }
   }
   for (auto& [fd, entry] : ordinary) {
-    if (entry.reads != nullptr) {
-      std::fprintf(stderr, "corral reactor: FileTable destroyed with a read in flight on fd %d\n",
-                   fd);
+    if (entry.ops != nullptr) {
+      std::fprintf(
+          stderr, "corral reactor: FileTable destroyed with an operation in flight on fd %d\n", fd);
       std::abort();
     }
     ::close(fd);
@@ -276,51 +278,48 @@ const std::string& FileTable::describe() const {
   return state_->description;
 }
 
-HeldReadAwaitable::HeldReadAwaitable(const HeldFile& file, void* buffer, std::size_t length)
-    : inner_(reactor::read(file.descriptor(), buffer, length)), file_(file) {
-  inner_.operation().fixed_file = file.is_direct();
+namespace detail {
+
+bool held_file_is_live(const HeldFile& file) {
+  FileTableState* table = table_of_current_reactor();
+  return table != nullptr && table->find_live(file) != nullptr;
 }
 
-HeldReadAwaitable::HeldReadAwaitable(HeldReadAwaitable&& other) noexcept
-    : inner_(std::move(other.inner_)), file_(other.file_), stale_(other.stale_) {}
-
-HeldReadAwaitable::HeldReadAwaitable(SizeAwaitable inner, const HeldFile& file)
-    : inner_(std::move(inner)), file_(file) {}
-
-HeldReadAwaitable HeldReadAwaitable::with_stop(std::stop_token token) && {
-  return {std::move(inner_).with_stop(std::move(token)), file_};
-}
-
-HeldReadAwaitable HeldReadAwaitable::with_timeout(std::chrono::nanoseconds timeout) && {
-  return {std::move(inner_).with_timeout(timeout), file_};
-}
-
-bool HeldReadAwaitable::await_ready() {
-  if (inner_.await_ready()) return true;  // already stopped: never submitted
-  detail::FileTableState* table = table_of_current_reactor();
-  if (table == nullptr || table->find_live(file_) == nullptr) {
-    stale_ = true;
-    return true;
-  }
-  return false;
-}
-
-void HeldReadAwaitable::await_suspend(std::coroutine_handle<> waiter) {
-  detail::FileTableState* table = table_of_current_reactor();
+void link_held_op(HeldOpLink& link, Operation& op) {
   // await_ready found the entry just now, on this thread; nothing ran in between.
-  table->link(*this, *table->find_live(file_));
-  inner_.await_suspend(waiter);
+  FileTableState* table = table_of_current_reactor();
+  table->link(link, op, *table->find_live(link.file));
 }
 
-Result<std::size_t> HeldReadAwaitable::await_resume() {
-  if (stale_) return fail(errno_code(EBADF));
-  Result<std::size_t> result = inner_.await_resume();
-  if (table_ != nullptr) table_->unlink(*this);
-  return result;
+void unlink_held_op(HeldOpLink& link) {
+  link.table->unlink(link);
 }
 
-HeldReadAwaitable read(const HeldFile& file, void* buffer, std::size_t length) {
-  return {file, buffer, length};
+}  // namespace detail
+
+namespace {
+
+int duplicate_cloexec(int fd) {
+  int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  return copy >= 0 ? copy : -errno;
+}
+
+Result<int> to_installed_fd(const Operation& op, NoPayload&) {
+  if (op.result < 0) return fail(errno_code(-op.result));
+  return op.result;
+}
+
+}  // namespace
+
+HeldOpAwaitable<Result<std::size_t>> read(const HeldFile& file, void* buffer, std::size_t length) {
+  return {reactor::read(file.descriptor(), buffer, length), file};
+}
+
+HeldOpAwaitable<Result<int>> install(const HeldFile& file) {
+  Operation op;
+  op.kind = OpKind::FixedFdInstall;
+  op.fd = file.descriptor();
+  return {OpAwaitable<Result<int>>(op, &to_installed_fd), file, &duplicate_cloexec};
 }
 
 }  // namespace corral::reactor

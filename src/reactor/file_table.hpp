@@ -18,56 +18,31 @@
 //     full direct table the keeper's own fd table stays at a few dozen entries.
 // Held ordinary fds are made close-on-exec; direct descriptors never reach a child at all.
 //
-// Lifetime and in-flight reads
-// ----------------------------
-// A HeldFile is a small copyable name (slot or fd, a direct flag, and a ticket). The FileTable
-// owns what every HeldFile names: release() gives one back, and destroying the table gives back
-// everything still held, so nothing leaks even if a caller forgets. Each hold gets a new ticket;
-// a HeldFile whose ticket no longer matches its entry (released, or the slot held anew) is stale
-// and reads on it fail with EBADF without reaching the kernel.
-// A slot (or an ordinary fd) is never reused while a read on it is in flight: every read awaited
-// on a HeldFile links itself to the table's entry until it has resumed. release() of an entry
-// with reads in flight cancels those reads and only marks the entry; the slot is emptied (or the
-// fd closed) by the last of those reads as it completes, and until then no hold() can get it.
-// A FileTable must be destroyed with no read in flight (it aborts otherwise, as a Reactor does),
-// on its owner thread, before its Reactor.
+// Lifetime and operations in flight
+// ----------------------------------
+// A HeldFile (held_file.hpp) is a small copyable name: slot or fd, a direct flag, and a ticket.
+// The FileTable owns what every HeldFile names: release() gives one back, and destroying the
+// table gives back everything still held, so nothing leaks even if a caller forgets. Each hold
+// gets a new ticket; a HeldFile whose ticket no longer matches its entry (released, or the slot
+// held anew) is stale, and operations on it fail with EBADF without reaching the kernel.
+// A slot (or an ordinary fd) is never reused while an operation on it (read, install) is in
+// flight: each one awaited on a HeldFile links itself to the table's entry until it has resumed
+// (held_op_awaitable.hpp). release() of an entry with operations in flight cancels them and only
+// marks the entry; the slot is emptied (or the fd closed) by the last of them as it completes,
+// and until then no hold() can get it and no new operation starts on it.
+// A FileTable must be destroyed with nothing in flight on it (it aborts otherwise, as a Reactor
+// does), on its owner thread, before its Reactor.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "reactor/held_file.hpp"
+#include "reactor/held_op_awaitable.hpp"
 #include "reactor/ops.hpp"
 #include "reactor/result.hpp"
 
 namespace corral::reactor {
-
-class HeldReadAwaitable;
-namespace detail {
-class FileTableState;
-}
-
-class HeldFile {
- public:
-  HeldFile() = default;  // names nothing; reads fail with EBADF, release ignores it
-
-  bool valid() const { return ticket_ != 0; }
-  // A slot of the ring's registered-file table, or else an ordinary fd.
-  bool is_direct() const { return direct_; }
-  // The slot index (direct) or the fd (ordinary).
-  int descriptor() const { return descriptor_; }
-
-  friend bool operator==(const HeldFile&, const HeldFile&) = default;
-
- private:
-  friend class FileTable;
-  friend class detail::FileTableState;
-  HeldFile(int descriptor, bool direct, std::uint64_t ticket)
-      : descriptor_(descriptor), direct_(direct), ticket_(ticket) {}
-
-  int descriptor_ = -1;
-  bool direct_ = false;
-  std::uint64_t ticket_ = 0;
-};
 
 class FileTable {
  public:
@@ -96,7 +71,7 @@ class FileTable {
   // Slots the table has (0 without a table), and what open() was asked for.
   unsigned capacity() const;
   unsigned requested_capacity() const;
-  // Taken slots and held ordinary fds, counting entries whose release waits for a read.
+  // Taken slots and held ordinary fds, counting entries whose release waits for an operation.
   std::size_t direct_count() const;
   std::size_t ordinary_count() const;
   // One line: the capacity, the clamp and its reason, or why there is no table.
@@ -104,39 +79,19 @@ class FileTable {
 
  private:
   explicit FileTable(std::unique_ptr<detail::FileTableState> state);
-  // Heap state: in-flight reads point at it, and it must not move with the FileTable.
+  // Heap state: operations in flight point at it, and it must not move with the FileTable.
   std::unique_ptr<detail::FileTableState> state_;
 };
 
-// Awaiting a read on a HeldFile: IOSQE_FIXED_FILE on a direct slot, the ordinary read on an fd.
-// Cancellable and time-limited like every operation (with_stop, with_timeout).
-class [[nodiscard]] HeldReadAwaitable {
- public:
-  HeldReadAwaitable(const HeldFile& file, void* buffer, std::size_t length);
-  HeldReadAwaitable(HeldReadAwaitable&& other) noexcept;
-  HeldReadAwaitable& operator=(HeldReadAwaitable&&) = delete;
+// Reads from the file's current position (pipes: whatever is there, 0 at EOF): IOSQE_FIXED_FILE
+// on a direct slot, the ordinary read on an fd. Cancellable and time-limited like every operation
+// (with_stop, with_timeout); EBADF on a stale HeldFile.
+HeldOpAwaitable<Result<std::size_t>> read(const HeldFile& file, void* buffer, std::size_t length);
 
-  HeldReadAwaitable with_stop(std::stop_token token) &&;
-  HeldReadAwaitable with_timeout(std::chrono::nanoseconds timeout) &&;
-
-  bool await_ready();
-  void await_suspend(std::coroutine_handle<> waiter);
-  Result<std::size_t> await_resume();
-
- private:
-  friend class detail::FileTableState;
-  HeldReadAwaitable(SizeAwaitable inner, const HeldFile& file);
-
-  SizeAwaitable inner_;
-  HeldFile file_;
-  detail::FileTableState* table_ = nullptr;  // set while linked to the table's entry
-  bool stale_ = false;
-  // The entry's list of reads in flight (intrusive: no allocation per read).
-  HeldReadAwaitable* prev_ = nullptr;
-  HeldReadAwaitable* next_ = nullptr;
-};
-
-// Reads from the file's current position (pipes: whatever is there, 0 at EOF).
-HeldReadAwaitable read(const HeldFile& file, void* buffer, std::size_t length);
+// A new ordinary fd (close-on-exec) for the file `file` names, which stays held: the caller owns
+// the returned fd. A direct slot is installed with IORING_OP_FIXED_FD_INSTALL (Linux 6.8; older
+// kernels answer EINVAL), an ordinary fd is duplicated. For handing a held pipe to something that
+// needs an fd (a child's stdio, another process over SCM_RIGHTS).
+HeldOpAwaitable<Result<int>> install(const HeldFile& file);
 
 }  // namespace corral::reactor

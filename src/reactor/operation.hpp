@@ -35,6 +35,7 @@ enum class OpKind : std::uint8_t {
   Recv,
   Send,
   Connect,
+  FixedFdInstall,  // an ordinary fd for the direct descriptor `fd` (needs fixed_file)
 };
 
 const char* op_name(OpKind kind);

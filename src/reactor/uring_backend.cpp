@@ -268,6 +268,9 @@ class UringBackend final : public Backend {
       case OpKind::Connect:
         io_uring_prep_connect(&sqe, op.fd, static_cast<const sockaddr*>(op.extra), op.extra_len);
         break;
+      case OpKind::FixedFdInstall:
+        uring_compat::prep_fixed_fd_install(&sqe, op.fd);
+        break;
     }
   }
 

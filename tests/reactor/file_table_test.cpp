@@ -306,6 +306,33 @@ TEST_P(FileTableTest, RefusesWhatItCannotHold) {
   EXPECT_EQ(table.direct_count() + table.ordinary_count(), 0u);
 }
 
+TEST_P(FileTableTest, InstallsAnOrdinaryFdThatOutlivesTheHold) {
+  FileTable table = open_table(8);
+  Pipe pipe = make_pipe();
+  auto held = table.hold(pipe.read_end);
+  ASSERT_TRUE(held);
+  auto body = [&]() -> Task<Result<int>> { co_return co_await install(*held); };
+  Result<int> fd = reactor.block_on(body());
+  ASSERT_TRUE(fd) << fd.error().message();
+  EXPECT_NE(*fd, held->descriptor());
+  EXPECT_EQ(::fcntl(*fd, F_GETFD), FD_CLOEXEC);
+  EXPECT_EQ(table.direct_count() + table.ordinary_count(), 1u);  // still held
+  // The installed fd is the same pipe, and keeps it open after the hold is released.
+  table.release(*held);
+  EXPECT_FALSE(reader_gone(pipe.write_end));
+  ASSERT_EQ(::write(pipe.write_end, "via fd", 6), 6);
+  std::array<char, 16> buffer{};
+  EXPECT_EQ(::read(*fd, buffer.data(), buffer.size()), 6);
+  EXPECT_EQ(std::string(buffer.data(), 6), "via fd");
+  ::close(*fd);
+  EXPECT_TRUE(reader_gone(pipe.write_end));
+  // A released HeldFile installs nothing.
+  Result<int> stale = reactor.block_on(body());
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error(), std::errc::bad_file_descriptor);
+  ::close(pipe.write_end);
+}
+
 // The keeper's case: 15,000 pipe read ends held at once while the process's own fd table stays
 // tiny. Pipes are made, filled with one byte and held in batches, so the process never comes
 // near its 20,000 fd limit.
