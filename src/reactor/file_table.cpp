@@ -127,6 +127,9 @@ namespace {
 // The table of the reactor owned by this thread (a reactor and its table share one thread).
 thread_local detail::FileTableState* current_table = nullptr;
 
+// IORING_MAX_FIXED_FILES: no ring takes a larger table, whatever RLIMIT_NOFILE says.
+constexpr unsigned kKernelMaxSlots = 1u << 20;
+
 // Tickets are unique across tables, so a HeldFile of another table never matches an entry.
 std::atomic<std::uint64_t> next_ticket{1};
 
@@ -185,6 +188,11 @@ Result<FileTable> FileTable::open(unsigned capacity) {
   const rlim_t soft_limit = raise_nofile_soft_limit();
   unsigned slots = capacity;
   std::string clamp;
+  if (slots > kKernelMaxSlots) {
+    slots = kKernelMaxSlots;
+    clamp = ", clamped from " + std::to_string(capacity) + " to io_uring's maximum " +
+            std::to_string(kKernelMaxSlots);
+  }
   if (soft_limit < slots) {
     slots = static_cast<unsigned>(soft_limit);
     clamp = ", clamped from " + std::to_string(capacity) + " to the soft RLIMIT_NOFILE " +
