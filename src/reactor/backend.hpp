@@ -1,6 +1,7 @@
 #pragma once
 // Backend: what a reactor needs from a kernel interface. Two exist: io_uring (the real one) and
 // an epoll fallback built on Asio for hosts where io_uring is disabled or filtered.
+#include <cerrno>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -30,6 +31,14 @@ class Backend {
   // Interrupts a blocking run_once from any thread.
   virtual void wake() = 0;
   virtual const BackendFeatures& features() const = 0;
+
+  // Direct descriptors: the ring's table of registered files (see file_table.hpp). Results are
+  // syscall-style (>= 0 or -errno); a backend without such a table (epoll) answers -EOPNOTSUPP.
+  // Owner thread only.
+  virtual int register_direct_table(unsigned /*slots*/) { return -EOPNOTSUPP; }
+  // Puts `fd` into `slot` (the table takes its own reference), or empties the slot with fd -1.
+  virtual int set_direct_slot(unsigned /*slot*/, int /*fd*/) { return -EOPNOTSUPP; }
+  virtual int unregister_direct_table() { return -EOPNOTSUPP; }
 };
 
 std::unique_ptr<Backend> make_uring_backend(unsigned queue_depth, std::string& why_not);

@@ -199,7 +199,10 @@ class EpollBackend final : public Backend {
     state.started = true;
     Operation& op = *state.op;
     if (op.has_deadline) arm_deadline(state);
-    if (op.kind == OpKind::Nop) {
+    if (op.fixed_file) {
+      // No registered-file table here: a direct descriptor names nothing this backend knows.
+      settle(state, -EBADF, Delivery::Posted);
+    } else if (op.kind == OpKind::Nop) {
       state.route = Route::Nop;
       settle(state, 0, Delivery::Posted);
     } else if (op.kind == OpKind::Timeout) {

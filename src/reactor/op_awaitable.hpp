@@ -47,6 +47,10 @@ class [[nodiscard]] OpAwaitable {
     return std::move(*this);
   }
 
+  // The operation itself: for wrappers that must cancel it on the owner thread (Reactor::cancel)
+  // while it is in flight.
+  Operation& operation() noexcept { return op_; }
+
   bool await_ready() noexcept {
     if (stop_.stop_requested()) {
       op_.result = -ECANCELED;

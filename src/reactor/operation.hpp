@@ -35,6 +35,7 @@ enum class OpKind : std::uint8_t {
   Recv,
   Send,
   Connect,
+  FixedFdInstall,  // an ordinary fd for the direct descriptor `fd` (needs fixed_file)
 };
 
 const char* op_name(OpKind kind);
@@ -57,6 +58,10 @@ struct Operation {
   std::uint32_t extra_len = 0;
   __kernel_timespec time{};  // Timeout, and the linked timeout of any op with has_deadline
   bool has_deadline = false;
+  // `fd` is a direct descriptor (a slot of the ring's registered-file table, see file_table.hpp),
+  // not an ordinary fd: io_uring issues it with IOSQE_FIXED_FILE; the epoll backend has no such
+  // table and fails the operation with EBADF.
+  bool fixed_file = false;
 
   // Chaining: a linked successor runs only if this one succeeds (IOSQE_IO_LINK semantics).
   Operation* linked_next = nullptr;

@@ -91,6 +91,8 @@ const char* op_name(OpKind kind) {
       return "send";
     case OpKind::Connect:
       return "connect";
+    case OpKind::FixedFdInstall:
+      return "fixed_fd_install";
   }
   return "unknown";
 }

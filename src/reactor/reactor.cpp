@@ -75,6 +75,21 @@ void Reactor::cancel(Operation& op) {
   if (op.in_flight) backend_->cancel(op);
 }
 
+int Reactor::register_direct_table(unsigned slots) {
+  assert_owner("register_direct_table");
+  return backend_->register_direct_table(slots);
+}
+
+int Reactor::set_direct_slot(unsigned slot, int fd) {
+  assert_owner("set_direct_slot");
+  return backend_->set_direct_slot(slot, fd);
+}
+
+int Reactor::unregister_direct_table() {
+  assert_owner("unregister_direct_table");
+  return backend_->unregister_direct_table();
+}
+
 void Reactor::cancel_from_any_thread(Operation& op) {
   if (on_owner_thread()) {
     cancel(op);

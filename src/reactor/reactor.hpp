@@ -68,6 +68,12 @@ class Reactor {
   // Called by an awaiter when its operation completed, to drop a cancel still queued for it.
   void forget_cancel(Operation& op);
 
+  // The backend's registered-file table (direct descriptors); -errno results, -EOPNOTSUPP on
+  // the epoll backend. Owner thread. Use FileTable (file_table.hpp) rather than these.
+  int register_direct_table(unsigned slots);
+  int set_direct_slot(unsigned slot, int fd);
+  int unregister_direct_table();
+
   // Sees every operation as it is submitted (kind and arguments), on the owner thread: for
   // tests that check the order of system calls, and for tracing. Null to remove.
   using SubmitObserver = void (*)(void* context, const Operation& op);

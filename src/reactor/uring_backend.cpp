@@ -100,6 +100,7 @@ class UringBackend final : public Backend {
       op->pending_completions = 1;
       unsigned sqe_flags = 0;
       if (op->linked_next != nullptr || op->has_deadline) sqe_flags |= IOSQE_IO_LINK;
+      if (op->fixed_file) sqe_flags |= IOSQE_FIXED_FILE;
       io_uring_sqe_set_flags(sqe, sqe_flags);
       io_uring_sqe_set_data64(sqe, reinterpret_cast<__u64>(op));
       if (op->has_deadline) {
@@ -145,6 +146,17 @@ class UringBackend final : public Backend {
   }
 
   const BackendFeatures& features() const override { return features_; }
+
+  int register_direct_table(unsigned slots) override {
+    return io_uring_register_files_sparse(&ring_, slots);
+  }
+
+  int set_direct_slot(unsigned slot, int fd) override {
+    int rc = io_uring_register_files_update(&ring_, slot, &fd, 1);
+    return rc < 0 ? rc : 0;
+  }
+
+  int unregister_direct_table() override { return io_uring_unregister_files(&ring_); }
 
  private:
   std::string finish_failed(std::string why) { return why; }
@@ -255,6 +267,9 @@ class UringBackend final : public Backend {
         break;
       case OpKind::Connect:
         io_uring_prep_connect(&sqe, op.fd, static_cast<const sockaddr*>(op.extra), op.extra_len);
+        break;
+      case OpKind::FixedFdInstall:
+        uring_compat::prep_fixed_fd_install(&sqe, op.fd);
         break;
     }
   }
