@@ -254,6 +254,13 @@ reactor::Task<void> Keeper::respawn_later(std::chrono::milliseconds delay) {
 }
 
 reactor::Task<int> Keeper::run(reactor::SignalSet& signals) {
+  // Two pipes per container, as direct descriptors (the table is clamped to the fd limit).
+  std::string table;
+  if (auto opened = logs_.open_table(1u << 16, table); !opened) {
+    say(opened.error().what());
+    co_return 1;
+  }
+  say("log pipes: " + table);
   if (auto spawned = spawn_daemon(); !spawned) {
     say(spawned.error().what());
     co_return 1;

@@ -26,6 +26,25 @@ std::int64_t now_ns() {
 
 }  // namespace
 
+Expected<void> KeeperLogs::open_table(unsigned capacity, std::string& description) {
+  auto table = reactor::FileTable::open(capacity);
+  if (!table) return fail(Error::from_errno(table.error().value(), "keeper: log pipe table"));
+  description = table->describe();
+  table_.emplace(std::move(*table));
+  return {};
+}
+
+std::unique_ptr<char[]> KeeperLogs::take_buffer() {
+  if (free_buffers_.empty()) return std::make_unique<char[]>(kBufferSize);
+  auto buffer = std::move(free_buffers_.back());
+  free_buffers_.pop_back();
+  return buffer;
+}
+
+void KeeperLogs::give_back(std::unique_ptr<char[]> buffer) {
+  free_buffers_.push_back(std::move(buffer));
+}
+
 void KeeperLogs::capture(const std::string& id, const std::string& path,
                          supervisor::LogRotation rotation, std::size_t max_line, init::UniqueFd out,
                          init::UniqueFd err, reactor::TaskScope& scope, std::stop_token stop) {
@@ -44,9 +63,17 @@ void KeeperLogs::capture(const std::string& id, const std::string& path,
                                                    {&err, LogStream::Stderr}};
   for (auto& [fd, kind] : pipes) {
     if (!fd->valid()) continue;
-    // The read end's file description was shared with corrald, which has closed its copy.
+    // Reads return EAGAIN instead of waiting: readiness is awaited by a poll, which holds no
+    // buffer. (The file description was shared with corrald, which has closed its copy.)
     ::fcntl(fd->get(), F_SETFL, ::fcntl(fd->get(), F_GETFL) | O_NONBLOCK);
-    streams_.push_back(Stream{it, std::move(*fd), supervisor::CriLineSplitter(kind, max_line)});
+    auto held = table_->hold(fd->get());
+    if (!held) {
+      std::fprintf(stderr, "corrald-keeper: container %s: hold a log pipe: %s\n", id.c_str(),
+                   held.error().message().c_str());
+      continue;
+    }
+    fd->release();  // the table owns it now
+    streams_.push_back(Stream{it, *held, supervisor::CriLineSplitter(kind, max_line)});
     streams_.back().self = std::prev(streams_.end());
     ++target.streams;
     scope.spawn(pump(streams_.back(), stop));
@@ -73,23 +100,24 @@ void KeeperLogs::write(Stream& stream, std::vector<LogEntry>& entries) {
 }
 
 reactor::Task<void> KeeperLogs::pump(Stream& stream, std::stop_token stop) {
-  // One buffer for every pipe: a read happens only when the pipe is ready, never suspended.
-  static char buffer[64 * 1024];
   std::vector<LogEntry> entries;
   bool end = false;
   while (!end) {
-    auto ready = co_await reactor::poll(stream.fd.get(), POLLIN).with_stop(stop);
+    auto ready = co_await reactor::poll(stream.pipe, POLLIN).with_stop(stop);
     if (!ready) break;  // the keeper is stopping: what is pending is flushed below
+    // A buffer only while the pipe has data: the pool holds as many as reads run at once.
+    auto buffer = take_buffer();
     for (;;) {
-      ssize_t n = ::read(stream.fd.get(), buffer, sizeof buffer);
-      if (n > 0) {
-        stream.splitter.feed(std::string_view(buffer, static_cast<std::size_t>(n)), entries);
+      auto n = co_await reactor::read(stream.pipe, buffer.get(), kBufferSize);
+      if (n && *n > 0) {
+        stream.splitter.feed(std::string_view(buffer.get(), *n), entries);
         continue;
       }
-      if (n < 0 && errno == EINTR) continue;
-      end = n == 0 || errno != EAGAIN;
+      if (!n && n.error().value() == EINTR) continue;
+      end = (n && *n == 0) || (!n && n.error().value() != EAGAIN);
       break;
     }
+    give_back(std::move(buffer));
     write(stream, entries);
   }
   stream.splitter.finish(entries);
@@ -99,6 +127,7 @@ reactor::Task<void> KeeperLogs::pump(Stream& stream, std::stop_token stop) {
 
 void KeeperLogs::release(Stream& stream) {
   auto target = stream.target;
+  table_->release(stream.pipe);
   streams_.erase(stream.self);
   if (--target->second.streams == 0) targets_.erase(target);
 }

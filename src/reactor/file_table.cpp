@@ -323,6 +323,10 @@ HeldOpAwaitable<Result<std::size_t>> read(const HeldFile& file, void* buffer, st
   return {reactor::read(file.descriptor(), buffer, length), file};
 }
 
+HeldOpAwaitable<Result<unsigned>> poll(const HeldFile& file, unsigned events) {
+  return {reactor::poll(file.descriptor(), events), file};
+}
+
 HeldOpAwaitable<Result<int>> install(const HeldFile& file) {
   Operation op;
   op.kind = OpKind::FixedFdInstall;

@@ -88,6 +88,9 @@ class FileTable {
 // (with_stop, with_timeout); EBADF on a stale HeldFile.
 HeldOpAwaitable<Result<std::size_t>> read(const HeldFile& file, void* buffer, std::size_t length);
 
+// Waits until the file is ready for `events` (POLLIN, ...), like poll(fd, events).
+HeldOpAwaitable<Result<unsigned>> poll(const HeldFile& file, unsigned events);
+
 // A new ordinary fd (close-on-exec) for the file `file` names, which stays held: the caller owns
 // the returned fd. A direct slot is installed with IORING_OP_FIXED_FD_INSTALL (Linux 6.8; older
 // kernels answer EINVAL), an ordinary fd is duplicated. For handing a held pipe to something that
