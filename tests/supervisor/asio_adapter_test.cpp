@@ -289,6 +289,27 @@ TEST_F(AsioSupervisorTest, CancellingAWaitLeavesTheContainerRunning) {
   EXPECT_EQ(exit->status, SIGKILL);
 }
 
+TEST_F(AsioSupervisorTest, CancellingANextEventKeepsTheStreamUsable) {
+  using namespace asio::experimental::awaitable_operators;
+  EventSubscription events = sup_->subscribe();
+  // Nothing happens until the container below is created: only the cancellation can end it.
+  auto outcome = asio::co_spawn(
+      io_.io(),
+      [&]() -> asio::awaitable<std::variant<Expected<Event>, std::monostate>> {
+        asio::steady_timer due(co_await asio::this_coro::executor);
+        co_return co_await (events.async_next_event(asio::use_awaitable) ||
+                            due.async_wait(asio::use_awaitable));
+      },
+      asio::use_future);
+  EXPECT_EQ(outcome.get().index(), 1u);
+  CreateRequest req = request("after-cancel", {"sh", "-c", "exit 0"});
+  ASSERT_TRUE(exited_with(sup_->async_run(req, asio::use_future).get(), 0));
+  Expected<Event> created = events.async_next_event(asio::use_future).get();
+  ASSERT_TRUE(created) << created.error().what();
+  EXPECT_EQ(created->type, supervisor::EventType::Created);
+  EXPECT_EQ(created->id, req.id);
+}
+
 TEST_F(AsioSupervisorTest, StopCancelsWaitsKeepsContainersAndARemoveLeavesNothing) {
   ContainerInfo one = start_sleeper("kept-1");
   ContainerInfo two = start_sleeper("kept-2");
