@@ -10,6 +10,7 @@
 
 #include <asio/bind_executor.hpp>
 #include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/io_context.hpp>
@@ -137,6 +138,23 @@ TEST_F(AsioSupervisorTest, RunWithUseAwaitableCompletesWithTheExitStatus) {
   EXPECT_TRUE(got->known);
   EXPECT_EQ(got->code, CLD_EXITED);
   EXPECT_EQ(got->status, 3);
+}
+
+TEST_F(AsioSupervisorTest, APendingOperationKeepsItsIoContextRunning) {
+  // No work guard: run() returns when nothing is left to do, which must not be while the
+  // container still runs, or the coroutine would never see its status.
+  asio::io_context io;
+  CreateRequest req = request("work", {"sh", "-c", "exit 2"});
+  std::optional<Expected<ExitRecord>> seen;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        seen.emplace(co_await sup_->async_run(req, asio::use_awaitable));
+      },
+      asio::detached);
+  io.run();
+  ASSERT_TRUE(seen.has_value()) << "io_context::run() returned under a pending async_run";
+  EXPECT_TRUE(exited_with(*seen, 2));
 }
 
 TEST_F(AsioSupervisorTest, CallbackRunsOnTheAdaptersExecutorThread) {
