@@ -1,6 +1,6 @@
 #pragma once
 // AsioSupervisor: a corral::supervisor::Supervisor driven from Asio, with completion tokens
-// (asio::use_awaitable, plain callbacks, asio::use_future, asio::deferred...).
+// (asio::use_awaitable, plain callbacks, asio::use_future; any token async_initiate accepts).
 //
 // Threading contract
 // - The adapter owns one thread, the reactor thread. It constructs a corral::reactor::Reactor
@@ -33,6 +33,11 @@
 //   cancellation slot (e.g. `co_await (op || timer)`): they end with a "cancelled" error and
 //   the container is left alone. Emit the cancellation from the handler's executor, as Asio
 //   expects of cancellation slots.
+//
+// Lifetimes: the adapter must outlive the initiation of each operation (a lazy token such as
+// use_awaitable initiates at the co_await); once initiated, an operation keeps what it needs
+// alive itself and its handler is always called, with an error if the adapter stopped.
+// EventSubscription objects may outlive the adapter (their stream then ends with an error).
 //
 // Shutdown: stop() ends every pending wait with a "cancelled" error, lets in-flight creates,
 // starts and removes finish (their handlers get their results), closes event subscriptions,
