@@ -22,6 +22,16 @@ Expected<ExampleBundles> ExampleBundles::make() {
   if (ec)
     return fail(Error(ErrorCode::SystemError,
                       "make example rootfs " + bin + " from /bin/busybox: " + ec.message()));
+  // The mount points of the default config, as any real image has them. (Without them,
+  // containers created at the same moment from this one rootfs race to mkdir them, and the
+  // init's mkdir_all takes the loser's EEXIST for an error.)
+  for (const char* mount_point : {"dev", "proc", "sys"}) {
+    std::filesystem::create_directories(pattern + "/rootfs/" + mount_point, ec);
+    if (ec)
+      return fail(Error(ErrorCode::SystemError, "make example rootfs: mkdir " + pattern +
+                                                    "/rootfs/" + mount_point + ": " +
+                                                    ec.message()));
+  }
   for (const char* tool : {"sh", "sleep", "echo"}) {
     std::filesystem::create_symlink("busybox", bin + "/" + tool, ec);
     if (ec)

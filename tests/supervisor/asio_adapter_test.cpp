@@ -72,6 +72,10 @@ class AsioSupervisorTest : public ::testing::Test {
     ASSERT_EQ(::geteuid(), 0u) << "makes real containers: run as root";
     rootfs_ = dir_.file("rootfs");
     std::filesystem::create_directories(rootfs_ + "/bin");
+    // Mount points made up front: inits of containers created at once from one rootfs would
+    // otherwise race to mkdir them (the init takes the loser's EEXIST for an error).
+    for (const char* mount_point : {"dev", "proc", "sys"})
+      std::filesystem::create_directories(rootfs_ + "/" + mount_point);
     std::filesystem::copy_file("/bin/busybox", rootfs_ + "/bin/busybox");
     for (const char* tool : {"sh", "sleep"})
       std::filesystem::create_symlink("busybox", rootfs_ + "/bin/" + tool);
