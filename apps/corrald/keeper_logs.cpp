@@ -105,18 +105,16 @@ reactor::Task<void> KeeperLogs::pump(Stream& stream, std::stop_token stop) {
   while (!end) {
     auto ready = co_await reactor::poll(stream.pipe, POLLIN).with_stop(stop);
     if (!ready) break;  // the keeper is stopping: what is pending is flushed below
-    // A buffer only while the pipe has data: the pool holds as many as reads run at once.
+    // One read per readiness: it cannot wait (the pipe has data, or its writers are gone, and
+    // nobody else reads it), so the buffer, taken from the pool, is back at once. What one
+    // read leaves behind makes the next poll ready at once. (A second read could wait: the
+    // ring waits on pipes even when O_NONBLOCK is set, holding its buffer.)
     auto buffer = take_buffer();
-    for (;;) {
-      auto n = co_await reactor::read(stream.pipe, buffer.get(), kBufferSize);
-      if (n && *n > 0) {
-        stream.splitter.feed(std::string_view(buffer.get(), *n), entries);
-        continue;
-      }
-      if (!n && n.error().value() == EINTR) continue;
-      end = (n && *n == 0) || (!n && n.error().value() != EAGAIN);
-      break;
-    }
+    auto n = co_await reactor::read(stream.pipe, buffer.get(), kBufferSize);
+    if (n && *n > 0)
+      stream.splitter.feed(std::string_view(buffer.get(), *n), entries);
+    else
+      end = n ? true : n.error().value() != EAGAIN && n.error().value() != EINTR;
     give_back(std::move(buffer));
     write(stream, entries);
   }

@@ -109,6 +109,43 @@ TEST_P(FileTableTest, HoldsAPipeAndReadsItToEof) {
   EXPECT_EQ(reactor.in_flight(), 0u);
 }
 
+TEST_P(FileTableTest, PollsAHeldPipeThenReadsItWithoutBlocking) {
+  FileTable table = open_table(64);
+  Pipe pipe = make_pipe();
+  ::fcntl(pipe.read_end, F_SETFL, ::fcntl(pipe.read_end, F_GETFL) | O_NONBLOCK);
+  auto held = table.hold(pipe.read_end);
+  ASSERT_TRUE(held) << held.error().message();
+  auto body = [&]() -> Task<void> {
+    TaskScope scope;
+    unsigned events = 0;
+    // The poll is pending before any data arrives; the read after it finds the data at once.
+    scope.spawn([](HeldFile file, unsigned& out) -> Task<void> {
+      auto ready = co_await reactor::poll(file, POLLIN);
+      EXPECT_TRUE(ready) << ready.error().message();
+      if (ready) out = *ready;
+    }(*held, events));
+    co_await sleep_for(1ms);
+    EXPECT_EQ(::write(pipe.write_end, "ping", 4), 4);
+    co_await scope.join();
+    EXPECT_TRUE(events & POLLIN) << events;
+    char buffer[16];
+    auto n = co_await reactor::read(*held, buffer, sizeof buffer);
+    EXPECT_TRUE(n) << n.error().message();
+    if (n) {
+      EXPECT_EQ(std::string(buffer, *n), "ping");
+    }
+    ::close(pipe.write_end);
+    // With the writer gone the poll is ready again, and the read says end of file.
+    auto hangup = co_await reactor::poll(*held, POLLIN);
+    EXPECT_TRUE(hangup) << hangup.error().message();
+    auto eof = co_await reactor::read(*held, buffer, sizeof buffer);
+    EXPECT_TRUE(eof && *eof == 0);
+  };
+  reactor.block_on(body());
+  table.release(*held);
+  EXPECT_EQ(reactor.in_flight(), 0u);
+}
+
 TEST_P(FileTableTest, OverflowsToOrdinaryFdsWhenTheTableIsFull) {
   FileTable table = open_table(4);
   EXPECT_EQ(table.capacity(), on_uring() ? 4u : 0u) << table.describe();
