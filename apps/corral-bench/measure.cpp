@@ -116,7 +116,7 @@ std::vector<pid_t> process_tree(pid_t root, const std::set<pid_t>& pruned) {
       pid_t pid = std::atoi(entry->d_name);
       if (pid <= 0) continue;
       auto fields = stat_fields(pid);
-      if (fields.size() > 3) children.emplace(std::atoi(fields[3].c_str()), pid);
+      if (fields.size() > 4) children.emplace(std::atoi(fields[4].c_str()), pid);  // field 4: ppid
     }
     ::closedir(proc);
   }

@@ -1,4 +1,5 @@
 #include "apps/corral/foreground_terminal.hpp"
+#include "runtime/fd_passing.hpp"
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
@@ -44,23 +45,11 @@ Expected<void> ForegroundTerminal::receive_master(const std::string& id) {
   const std::string context = "terminal of container " + id;
   ::close(init_end_);  // the init has its copy: end of stream if it never sends
   init_end_ = -1;
-  char name[256];
-  iovec data{name, sizeof name};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr message{};
-  message.msg_iov = &data;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = ::recvmsg(our_end_, &message, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return fail(Error::from_errno(errno, context + ": receive the pty master"));
-  cmsghdr* header = CMSG_FIRSTHDR(&message);
-  if (!header || header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS)
+  auto message = receive_with_fds(our_end_, 4096, context + ": receive the pty master");
+  if (!message) return fail(std::move(message).error());
+  if (message->fds.size() != 1)
     return fail(Error(ErrorCode::SystemError, context + ": the init sent no pty master"));
-  std::memcpy(&master_, CMSG_DATA(header), sizeof master_);
+  master_ = message->fds[0].release();
   termios mode{};
   if (::isatty(STDIN_FILENO) && ::tcgetattr(STDIN_FILENO, &mode) == 0) {
     saved_mode_ = mode;

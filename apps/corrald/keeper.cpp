@@ -1,4 +1,5 @@
 #include "keeper.hpp"
+#include "runtime/unix_time.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -37,12 +38,6 @@ using namespace corral;
 using supervisor::ReapedExit;
 
 namespace {
-
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string exit_message(const ReapedExit& record) {
   nlohmann::json j = record.to_json();
@@ -209,7 +204,7 @@ void Keeper::on_sigchld() {
     record.start_time = stat ? stat->start_time : 0;
     record.exit.code = info.si_code;
     record.exit.status = info.si_status;
-    record.exit.time_ns = now_ns();
+    record.exit.time_ns = unix_time_ns();
     batch.push_back(record);
   }
   if (batch.empty()) return;

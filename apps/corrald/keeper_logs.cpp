@@ -1,4 +1,5 @@
 #include "keeper_logs.hpp"
+#include "runtime/unix_time.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -15,16 +16,6 @@ namespace corrald {
 using namespace corral;
 using supervisor::LogEntry;
 using supervisor::LogStream;
-
-namespace {
-
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 Expected<void> KeeperLogs::open_table(unsigned capacity, std::string& description) {
   auto table = reactor::FileTable::open(capacity);
@@ -58,6 +49,8 @@ void KeeperLogs::capture(const std::string& id, const std::string& path,
                    id.c_str(), opened.error().what().c_str());
     else
       target.writer = std::move(*opened);
+    // Opened to check it can be written; kept open only while few logs exist.
+    if (targets_.size() > max_open_files_) target.writer.close_file();
   }
   std::pair<init::UniqueFd*, LogStream> pipes[] = {{&out, LogStream::Stdout},
                                                    {&err, LogStream::Stderr}};
@@ -85,7 +78,7 @@ void KeeperLogs::write(Stream& stream, std::vector<LogEntry>& entries) {
   Target& target = stream.target->second;
   if (entries.empty()) return;
   if (!target.writer.path().empty()) {
-    std::int64_t now = now_ns();
+    std::int64_t now = unix_time_ns();
     for (const LogEntry& entry : entries) {
       auto written = target.writer.write(entry, now);
       if (!written) {

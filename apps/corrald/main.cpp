@@ -136,11 +136,9 @@ reactor::Task<int> serve(Options& options, reactor::SignalSet& signals, KeeperLi
     stop_containers = stop_containers || stop_them;
     stop.request_stop();
   };
-  OrphanReaper reaper([&sup](pid_t pid) {
-    for (const auto& info : sup.list())
-      if (info.pid == pid) return true;
-    return false;
-  });
+  // Never an init the supervisor still has to reap: its status is recorded first, and the
+  // recording may take longer than the reaper's settle time in an exit storm.
+  OrphanReaper reaper([&sup](pid_t pid) { return sup.waits_for(pid); });
   reactor::TaskScope tasks;
   tasks.spawn(server->serve(sup, on_shutdown, stop.get_token()));
   tasks.spawn(reaper.run(stop.get_token()));

@@ -47,15 +47,19 @@ int mkdir_all(int root_fd, std::string_view path, mode_t mode, int depth) {
       // creating it inside the root.
       if (::mkdirat(current.get(), name.c_str(), mode) < 0) {
         if (errno != EEXIST) return -errno;
-        // It exists but did not resolve: a dangling symlink. Create its target, in the root.
+        // It exists but did not resolve: a dangling symlink (create its target, in the root),
+        // or a directory another container made from the same rootfs in the meantime (EINVAL:
+        // not a link; it resolves now).
         char target[PATH_MAX];
         ssize_t n = ::readlinkat(current.get(), name.c_str(), target, sizeof target - 1);
-        if (n < 0) return -EEXIST;
-        std::string link(target, static_cast<std::size_t>(n));
-        std::string resolved = link.front() == '/' ? link : parent + "/" + link;
-        int made = mkdir_all(root_fd, resolved, mode, depth + 1);
-        if (made < 0) return made;
-        ::close(made);
+        if (n < 0 && errno != EINVAL) return -EEXIST;
+        if (n >= 0) {
+          std::string link(target, static_cast<std::size_t>(n));
+          std::string resolved = link.front() == '/' ? link : parent + "/" + link;
+          int made = mkdir_all(root_fd, resolved, mode, depth + 1);
+          if (made < 0) return made;
+          ::close(made);
+        }
       }
       next = open_in_root(root_fd, prefix, O_PATH | O_DIRECTORY);
     }

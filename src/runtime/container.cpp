@@ -1,6 +1,7 @@
 #include "runtime/container.hpp"
 #include "reactor/child_process.hpp"
 #include "runtime/default_devices.hpp"
+#include "runtime/unix_time.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -29,12 +30,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using protocol::SyncType;
-
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 template <class T>
 T block(reactor::Task<T> task) {
@@ -330,7 +325,7 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
     // a process that dies from here on leaves a state.json from which a later destroy()
     // (`corral delete --force`) finds the group and the init to remove.
     state_.cgroup_paths = manager_->paths();
-    state_.created_ns = now_ns();  // `state` shows when this began; set again once created
+    state_.created_ns = unix_time_ns();  // `state` shows when this began; set again once created
     step = co_await save_async();
     if (step) step = manager_->create();
     // Device rules matter only when the config restricts devices; then the defaults go with them.
@@ -423,7 +418,7 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
   if (step) step = co_await drive_setup(deadline);
   if (step) {
     state_.status = ContainerStatus::Created;
-    state_.created_ns = now_ns();
+    state_.created_ns = unix_time_ns();
     state_.cgroup_paths = manager_->paths();
     for (const auto& ns : config_.linux_spec.namespaces)
       state_.namespace_paths[proc_ns_name(ns.type)] =
@@ -590,7 +585,7 @@ reactor::Task<Expected<ExitRecord>> Container::wait() {
       co_return fail(Error::from_errno(child.error().value(), "wait for container " + state_.id));
     exit.code = child->code;
     exit.status = child->status;
-    exit.time_ns = now_ns();
+    exit.time_ns = unix_time_ns();
     co_await record_exit(exit);
     reactor::reap_exited_child(state_.init_pid);
     reaped_ = true;
@@ -606,7 +601,7 @@ reactor::Task<Expected<ExitRecord>> Container::wait() {
     }
     exit.known = false;
   }
-  exit.time_ns = now_ns();
+  exit.time_ns = unix_time_ns();
   co_await record_exit(exit);
   co_return exit;
 }

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "cli/container_cli_fixture.hpp"
+#include "runtime/fd_passing.hpp"
 
 namespace corral::cli {
 namespace {
@@ -50,22 +51,11 @@ class ConsoleSocketServer {
     if (::poll(&ready, 1, 60'000) != 1) return -1;
     int connection = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (connection < 0) return -1;
-    char name[256] = {};
-    iovec data{name, sizeof name - 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr message{};
-    message.msg_iov = &data;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
-    ssize_t n = ::recvmsg(connection, &message, MSG_CMSG_CLOEXEC);
+    auto message = receive_with_fds(connection, 4096, "console socket");
     ::close(connection);
-    cmsghdr* header = n > 0 ? CMSG_FIRSTHDR(&message) : nullptr;
-    if (!header || header->cmsg_type != SCM_RIGHTS) return -1;
-    int master = -1;
-    std::memcpy(&master, CMSG_DATA(header), sizeof master);
-    pty_name_ = name;
-    return master;
+    if (!message || message->fds.size() != 1) return -1;
+    pty_name_ = message->data.c_str();  // the name, without any trailing NUL
+    return message->fds[0].release();
   }
   const std::string& pty_name() const { return pty_name_; }
 

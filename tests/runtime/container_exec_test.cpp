@@ -19,6 +19,7 @@
 #include "init/busybox_rootfs.hpp"
 #include "reactor/reactor.hpp"
 #include "runtime/factory.hpp"
+#include "runtime/fd_passing.hpp"
 
 namespace corral {
 namespace {
@@ -271,20 +272,9 @@ TEST_F(ContainerExecTest, SetupFailureIsTheInitsErrorAndLeavesNoProcess) {
 
 // The fd an SCM_RIGHTS message on `socket` carries, or -1.
 int receive_fd(int socket) {
-  char name[256];
-  iovec iov{name, sizeof name};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  if (::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC) <= 0) return -1;
-  cmsghdr* header = CMSG_FIRSTHDR(&msg);
-  if (!header || header->cmsg_type != SCM_RIGHTS) return -1;
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(header), sizeof fd);
-  return fd;
+  auto message = receive_with_fds(socket, 4096, "console socket");
+  if (!message || message->fds.size() != 1) return -1;
+  return message->fds[0].release();
 }
 
 // exec with process.terminal: the setns init makes the pty in the container and sends its

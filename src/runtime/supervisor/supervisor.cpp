@@ -1,4 +1,5 @@
 #include "runtime/supervisor/supervisor.hpp"
+#include "runtime/unix_time.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -23,12 +24,6 @@ namespace {
 
 constexpr const char* kMetaFile = "meta.json";
 constexpr const char* kLogFile = "container.log";
-
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Error not_found(const std::string& id, const char* operation) {
   return Error(ErrorCode::ContainerNotExists,
@@ -149,7 +144,7 @@ void Supervisor::emit(EventType type, const Entry& e, std::optional<ExitRecord> 
   Event event;
   event.type = type;
   event.id = e.id;
-  event.time_ns = now_ns();
+  event.time_ns = unix_time_ns();
   event.exit = exit;
   event.restart_count = e.tracker.total_restarts();
   // A subscriber may unsubscribe (or another) while being told: iterate over a copy.
@@ -232,7 +227,7 @@ reactor::Task<void> Supervisor::pump(Entry& e, int fd, LogStream stream) {
   bool reported = false;
   auto write_all = [&] {
     for (const LogEntry& entry : entries) {
-      auto written = e.log.write(entry, now_ns());
+      auto written = e.log.write(entry, unix_time_ns());
       if (!written && !reported) {
         std::fprintf(stderr, "corrald: container %s: %s (further log errors not shown)\n",
                      e.id.c_str(), written.error().what().c_str());
@@ -308,7 +303,7 @@ reactor::Task<void> Supervisor::watch(Entry& e, bool restart_first) {
         exit = *e.container->state().exit;  // reaped by a concurrent cleanup
       } else {
         exit.known = false;
-        exit.time_ns = now_ns();
+        exit.time_ns = unix_time_ns();
       }
       e.last_exit = exit;
       if (const auto* cgroup = e.container->cgroup_manager()) {
@@ -515,6 +510,14 @@ std::vector<ContainerInfo> Supervisor::list() const {
   out.reserve(entries_.size());
   for (const auto& [id, e] : entries_) out.push_back(info(*e));
   return out;
+}
+
+bool Supervisor::waits_for(pid_t pid) const {
+  for (const auto& [id, e] : entries_)
+    if (e->container && e->container->init_pid() == pid && e->container->our_child() &&
+        e->container->has_init())
+      return true;
+  return false;
 }
 
 reactor::Task<Expected<ExitRecord>> Supervisor::wait(std::string id, std::stop_token token) {

@@ -113,6 +113,9 @@ class Supervisor {
   reactor::Task<Expected<void>> remove(std::string id, bool force);
   Expected<ContainerInfo> state(const std::string& id) const;
   std::vector<ContainerInfo> list() const;
+  // True while `pid` is a container init this process started and has not reaped yet (its
+  // exit may already be recorded: it is reaped right after). A subreaper must leave it alone.
+  bool waits_for(pid_t pid) const;
   // Returns the exit once the container is stopped for good (no restart pending). A stop
   // request on `token` ends the wait with ECANCELED-like SystemError.
   reactor::Task<Expected<ExitRecord>> wait(std::string id, std::stop_token token = {});
