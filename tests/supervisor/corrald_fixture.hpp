@@ -161,11 +161,20 @@ class CorraldTest : public ::testing::Test {
 
   // corrald proper: the keeper's child named corrald (0 while there is none).
   pid_t corrald_pid() const {
-    for (const auto& dirent : std::filesystem::directory_iterator("/proc")) {
+    std::error_code ec;
+    for (const auto& dirent : std::filesystem::directory_iterator("/proc", ec)) {
       std::string name = dirent.path().filename().string();
       if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-      std::ifstream in(dirent.path() / "stat");
-      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      // read(2), not a stream: a process that exits meanwhile makes the read fail (ESRCH),
+      // which a stream reports by throwing.
+      std::string text;
+      int fd = ::open((dirent.path() / "stat").c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) continue;
+      char buffer[1024];
+      ssize_t n = ::read(fd, buffer, sizeof buffer);
+      ::close(fd);
+      if (n <= 0) continue;
+      text.assign(buffer, static_cast<std::size_t>(n));
       auto open = text.find('('), close = text.rfind(')');
       if (open == std::string::npos || close == std::string::npos) continue;
       if (text.substr(open + 1, close - open - 1) != "corrald") continue;
