@@ -412,8 +412,11 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
     bootstrap.preserved_fds = io.preserved_fds;
     if (config_.process->terminal)
       bootstrap.console_socket_fd = child_extra_fd(io.preserved_fds, 1);
-    std::string line = protocol::encode(bootstrap);
-    step = co_await send_line(std::move(line));
+    auto line = protocol::encode_for_init(std::move(bootstrap));
+    if (line)
+      step = co_await send_line(std::move(*line));
+    else
+      step = fail(std::move(line).error());
   }
   if (step) step = co_await drive_setup(deadline);
   if (step) {

@@ -34,6 +34,7 @@
 #include "runtime/container.hpp"
 #include "runtime/init_launch.hpp"
 #include "runtime/protected_binary.hpp"
+#include "runtime/quiet_pipe_write.hpp"
 
 namespace corral {
 
@@ -324,7 +325,7 @@ reactor::Task<Expected<std::unique_ptr<ExecProcess>>> Container::exec(Process pr
     (void)co_await handle->wait();
     co_return fail(std::move(placed).error().with_context(context));
   }
-  [[maybe_unused]] ssize_t w = ::write(go[1], "g", 1);
+  [[maybe_unused]] ssize_t w = write_without_sigpipe(go[1], "g", 1);
   owned.close(go[1]);
   auto child_failure = co_await read_child_failure(report[0], deadline, context);
   if (!child_failure || *child_failure) {
@@ -344,8 +345,12 @@ reactor::Task<Expected<std::unique_ptr<ExecProcess>>> Container::exec(Process pr
   bootstrap.config.process = std::move(process);
   bootstrap.preserved_fds = preserved;
   if (with_console) bootstrap.console_socket_fd = console_target;
-  std::string line = protocol::encode(bootstrap);
-  auto sent = co_await send_all(pipe_fd, std::move(line), context);
+  auto line = protocol::encode_for_init(std::move(bootstrap));
+  Expected<void> sent = {};
+  if (line)
+    sent = co_await send_all(pipe_fd, std::move(*line), context);
+  else
+    sent = fail(std::move(line).error());
   // The init's answer: end of stream once the program runs, procExecFailed before that when it
   // could not be exec'd, or a serialized Error alone when a setup step failed.
   protocol::FrameReader reader;

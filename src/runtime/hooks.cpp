@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -118,10 +119,15 @@ Expected<void> start_hook(const Hook& hook, std::string kind, const ContainerNam
 reactor::Task<Expected<void>> run_hook(const Hook& hook, std::string state_json, std::string kind,
                                        std::string container_id, const ContainerNamespaces* in) {
   std::string name = "container " + container_id + ": " + kind + " hook " + hook.path;
-  int stdin_pipe[2];
-  if (::pipe2(stdin_pipe, O_CLOEXEC) < 0)
-    co_return fail(Error::from_errno(errno, name + ": pipe", hook.path));
-  Fd read_end(stdin_pipe[0]), write_end(stdin_pipe[1]);
+  // The state goes over a socket, not a pipe: a hook that exits or closes its stdin without
+  // reading makes our send EPIPE (MSG_NOSIGNAL), where a pipe write would kill the whole
+  // runtime (or an embedding supervisor) with SIGPIPE.
+  int stdin_pair[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, stdin_pair) < 0)
+    co_return fail(Error::from_errno(errno, name + ": socketpair", hook.path));
+  Fd read_end(stdin_pair[0]), write_end(stdin_pair[1]);
+  ::shutdown(read_end.fd, SHUT_WR);
+  ::shutdown(write_end.fd, SHUT_RD);
   Fd errors(::memfd_create("corral-hook-stderr", MFD_CLOEXEC));
   Fd null_fd(::open("/dev/null", O_WRONLY | O_CLOEXEC));
   if (errors.fd < 0 || null_fd.fd < 0)
@@ -132,12 +138,12 @@ reactor::Task<Expected<void>> run_hook(const Hook& hook, std::string state_json,
   read_end.reset();
   if (!started) co_return fail(std::move(started).error().with_context(name));
 
-  // The state goes in while the hook runs (it may exceed the pipe's buffer); a hook that does
+  // The state goes in while the hook runs (it may exceed the socket's buffer); a hook that does
   // not read its stdin is not an error.
   std::size_t written = 0;
   while (written < state_json.size()) {
-    auto n = co_await reactor::write(write_end.fd, state_json.data() + written,
-                                     state_json.size() - written);
+    auto n = co_await reactor::send(write_end.fd, state_json.data() + written,
+                                    state_json.size() - written);
     if (!n || *n == 0) break;
     written += *n;
   }

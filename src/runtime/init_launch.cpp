@@ -14,6 +14,7 @@
 #include <cstdlib>
 
 #include "reactor/signals.hpp"
+#include "runtime/quiet_pipe_write.hpp"
 #include "runtime/thread_namespaces.hpp"
 
 namespace corral {
@@ -362,7 +363,7 @@ Expected<SpawnedProcess> spawn_init(const InitSpawn& spawn) {
       return fail(std::move(written).error().with_context("start the init in a user namespace"));
     }
     char go = 1;
-    if (::write(maps_write, &go, 1) != 1) {
+    if (write_without_sigpipe(maps_write, &go, 1) != 1) {
       int err = errno;
       kill_and_reap();
       return fail(Error::from_errno(err, "start the init: release it after the id maps"));

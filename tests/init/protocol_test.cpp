@@ -210,6 +210,36 @@ void expect_same(const Config& a, const Config& b) {
             b.linux_spec.seccomp->syscalls[0].args[1].value_two);
 }
 
+TEST(BootstrapTest, ForTheInitLeavesOutHooksAndAnnotations) {
+  Bootstrap b;
+  b.container_id = "abc";
+  b.config = sample_config();
+  b.config.annotations["org.example"] = "value";
+  Hook hook;
+  hook.path = "/usr/bin/hook";
+  b.config.hooks.prestart.push_back(hook);
+  auto line = encode_for_init(b);
+  ASSERT_TRUE(line) << line.error().what();
+  auto decoded = decode_bootstrap(std::string_view(*line).substr(0, line->size() - 1));
+  ASSERT_TRUE(decoded) << decoded.error().message();
+  EXPECT_TRUE(decoded->config.annotations.empty());
+  EXPECT_TRUE(decoded->config.hooks.prestart.empty());
+  EXPECT_EQ(decoded->config.process->args, b.config.process->args);
+}
+
+TEST(BootstrapTest, ForTheInitOverTheLimitIsAnErrorNamingTheContainer) {
+  Bootstrap b;
+  b.container_id = "huge";
+  b.config = sample_config();
+  b.config.process->env.push_back("BIG=" + std::string(kMaxBootstrapSize, 'x'));
+  auto line = encode_for_init(b);
+  ASSERT_FALSE(line);
+  EXPECT_EQ(line.error().code(), ErrorCode::ConfigInvalid);
+  EXPECT_NE(line.error().message().find("container huge: the configuration is"), std::string::npos)
+      << line.error().message();
+  EXPECT_NE(line.error().message().find("limit"), std::string::npos);
+}
+
 TEST(BootstrapTest, RoundTripsEveryField) {
   Bootstrap b;
   b.init_type = InitType::Setns;

@@ -156,6 +156,20 @@ TEST_F(ContainerTest, SetupFailuresLeaveNothingBehind) {
   EXPECT_EQ(run_to_end("badcwd", bad_cwd, &error), -1);
   EXPECT_NE(error.find("/no/such/cwd"), std::string::npos) << error;
   EXPECT_EQ(snapshot(), before);
+
+  // Over the init's bootstrap limit: said so, not a broken init pipe.
+  Config huge = rootfs_.config({"true"});
+  huge.process->env.push_back("BIG=" + std::string(2 << 20, 'x'));
+  {
+    auto c = factory_->create_container("huge", std::move(huge));
+    ASSERT_TRUE(c) << c.error().what();
+    auto ran = (*c)->run_blocking({-1, -1, -1});
+    ASSERT_FALSE(ran);
+    EXPECT_EQ(ran.error().code(), ErrorCode::ConfigInvalid);
+    EXPECT_NE(ran.error().what().find("container huge: the configuration is"), std::string::npos)
+        << ran.error().what();
+  }
+  EXPECT_EQ(snapshot(), before);
   // Nobody is left in the cgroup parent.
   EXPECT_EQ(read_file(parent + "/cgroup.procs"), "");
 }

@@ -99,6 +99,23 @@ TEST_F(HooksNamespaceTest, FailingOrSlowCreateContainerHookFailsCreateAndLeavesN
   EXPECT_EQ(leftover_cgroups(), 0);
 }
 
+// A hook that closes its stdin unread while the state is still being written (the state is
+// larger than any socket or pipe buffer): the runtime must see EPIPE and go on, not die of
+// SIGPIPE, and the hook's success is the hook's.
+TEST_F(HooksNamespaceTest, HookThatClosesItsStdinUnreadDoesNotKillTheRuntime) {
+  std::string marker = rootfs_.work_dir() + "/closed-stdin";
+  Config config = rootfs_.config({"true"});
+  config.annotations["padding"] = std::string(4 << 20, 'x');
+  config.hooks.create_container.push_back(
+      shell_hook("/bin/sh", "exec 0<&-; sleep 0.2; echo ran > " + marker));
+  auto c = factory_->create_container("closes-stdin", std::move(config));
+  ASSERT_TRUE(c) << c.error().what();
+  auto created = (*c)->create_blocking();
+  ASSERT_TRUE(created) << created.error().what();
+  EXPECT_EQ(read_file(marker), "ran\n");
+  EXPECT_TRUE((*c)->destroy_blocking());
+}
+
 TEST_F(HooksNamespaceTest, CreateContainerHookInAUserNamespaceRunsAsItsRoot) {
   ::chmod(rootfs_.work_dir().c_str(), 0711);
   std::string out = rootfs_.work_dir() + "/userns-hook";

@@ -369,6 +369,19 @@ std::string encode(const Bootstrap& b) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace) + '\n';
 }
 
+Expected<std::string> encode_for_init(Bootstrap bootstrap) {
+  bootstrap.config.hooks = {};
+  bootstrap.config.annotations.clear();
+  std::string line = encode(bootstrap);
+  if (line.size() > kMaxBootstrapSize)
+    return fail(Error(ErrorCode::ConfigInvalid,
+                      "container " + bootstrap.container_id + ": the configuration is " +
+                          std::to_string(line.size()) + " bytes as sent to the init, over its " +
+                          std::to_string(kMaxBootstrapSize) + "-byte limit",
+                      ErrorCause{E2BIG, "encode bootstrap", bootstrap.bundle}));
+  return line;
+}
+
 std::string encode_error(const Error& error) {
   return error.serialize() + '\n';
 }

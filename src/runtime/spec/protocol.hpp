@@ -127,6 +127,10 @@ struct Bootstrap {
 std::string encode(const SyncMessage& message);
 std::string encode(const Bootstrap& bootstrap);
 std::string encode_error(const Error& error);  // Error::serialize() + '\n'
+// The bootstrap line as the runtime sends it: without what only the runtime reads (hooks,
+// annotations), and an error naming the container when it is still over kMaxBootstrapSize, so
+// a huge config.json fails with its cause instead of a broken init pipe.
+Expected<std::string> encode_for_init(Bootstrap bootstrap);
 
 // Decoders take one frame (a line without its '\n', as FrameReader yields). Never throw.
 Expected<SyncMessage> decode_sync(std::string_view frame);
