@@ -18,7 +18,8 @@ bool sigpipe_pending() {
 
 TEST(QuietPipeWrite, ReaderGoneIsEpipeAndNoSignalIsLeft) {
   // SIGPIPE at its default disposition: a stray one would kill this test binary.
-  struct sigaction old_action{}, default_action{};
+  struct sigaction old_action {
+  }, default_action{};
   default_action.sa_handler = SIG_DFL;
   ASSERT_EQ(sigaction(SIGPIPE, &default_action, &old_action), 0);
   int fds[2];
