@@ -19,7 +19,6 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "exit_journal.hpp"
 #include "keeper_logs.hpp"
 #include "keeper_protocol.hpp"
 #include "reactor/ops.hpp"
@@ -28,6 +27,7 @@
 #include "reactor/signals.hpp"
 #include "runtime/fd_passing.hpp"
 #include "runtime/proc_stat.hpp"
+#include "runtime/supervisor/exit_journal.hpp"
 #include "runtime/supervisor/notifier.hpp"
 
 extern char** environ;
@@ -35,6 +35,7 @@ extern char** environ;
 namespace corrald {
 
 using namespace corral;
+using supervisor::ExitJournal;
 using supervisor::ReapedExit;
 
 namespace {

@@ -97,8 +97,8 @@ Expected<void> Container::save() {
   return {};
 }
 
-reactor::Task<Expected<void>> Container::save_async() {
-  auto saved = co_await store_.save_async(state_);
+reactor::Task<Expected<void>> Container::save_async(bool sync) {
+  auto saved = co_await store_.save_async(state_, sync);
   if (!saved) co_return fail(std::move(saved).error().with_context("container " + state_.id));
   co_return Expected<void>{};
 }
@@ -563,15 +563,38 @@ reactor::Task<Expected<void>> Container::run(ProcessIo io) {
 
 // The exit and its time go to state.json through the reactor; a container whose directory is
 // already gone (destroyed) has nothing left to record into.
-reactor::Task<void> Container::record_exit(ExitRecord exit) {
+reactor::Task<void> Container::record_exit(ExitRecord exit, bool sync) {
   state_.exit = exit;
   state_.status = ContainerStatus::Stopped;
-  if (::access(dir().c_str(), F_OK) == 0) (void)co_await save_async();
+  if (::access(dir().c_str(), F_OK) == 0) (void)co_await save_async(sync);
 }
 
 reactor::Task<void> Container::record_reaped_exit(ExitRecord exit) {
   reaped_ = true;
   co_await record_exit(exit);
+}
+
+Expected<std::optional<ExitRecord>> Container::peek_exit() const {
+  if (!our_child_ || !has_init())
+    return fail(Error(ErrorCode::ContainerNotRunning,
+                      "wait for container " + state_.id + ": no child init to wait for"));
+  siginfo_t info{};
+  if (::waitid(P_PID, static_cast<id_t>(state_.init_pid), &info, WEXITED | WNOHANG | WNOWAIT) < 0)
+    return fail(Error::from_errno(errno, "wait for container " + state_.id));
+  if (info.si_pid == 0) return std::optional<ExitRecord>{};
+  ExitRecord exit;
+  exit.code = info.si_code;
+  exit.status = info.si_status;
+  exit.time_ns = unix_time_ns();
+  return std::optional<ExitRecord>{exit};
+}
+
+reactor::Task<void> Container::record_and_reap(ExitRecord exit, bool sync_state) {
+  // Written first, reaped second: should this process die in between, the zombie (and its
+  // status) goes to our subreaper, not to oblivion.
+  co_await record_exit(exit, sync_state);
+  reactor::reap_exited_child(state_.init_pid);
+  reaped_ = true;
 }
 
 reactor::Task<Expected<ExitRecord>> Container::wait() {
@@ -589,9 +612,7 @@ reactor::Task<Expected<ExitRecord>> Container::wait() {
     exit.code = child->code;
     exit.status = child->status;
     exit.time_ns = unix_time_ns();
-    co_await record_exit(exit);
-    reactor::reap_exited_child(state_.init_pid);
-    reaped_ = true;
+    co_await record_and_reap(exit, /*sync_state=*/true);
     co_return exit;
   } else {
     bool owned = false;

@@ -126,6 +126,12 @@ class Container {
   // Records the exit of an init that this process did not start, as learnt from the process
   // that reaped it (corrald's keeper): state.json gets the true status instead of "unknown".
   reactor::Task<void> record_reaped_exit(ExitRecord exit);
+  // wait() in two halves, for a supervisor that makes exits durable in its own journal
+  // between them. peek_exit: the exit of our own init once it has exited (nullopt while it
+  // runs), learnt without reaping it, so the zombie keeps the status meanwhile.
+  Expected<std::optional<ExitRecord>> peek_exit() const;
+  // Records `exit` in state.json (fsync'ed only if sync_state) and then reaps our init.
+  reactor::Task<void> record_and_reap(ExitRecord exit, bool sync_state);
   // True when this process cloned the init (and so reaps it).
   bool our_child() const { return our_child_; }
   // Closes the init's pidfd: a supervisor of thousands keeps its descriptor table small (a
@@ -173,14 +179,14 @@ class Container {
   reactor::Task<void> cleanup_after_failure();
   reactor::Task<void> kill_and_reap();
   reactor::Task<void> run_logged_hooks(const std::vector<Hook>& hooks, const char* kind);
-  reactor::Task<Expected<void>> save_async();
+  reactor::Task<Expected<void>> save_async(bool sync = true);
   Expected<void> save();
   Expected<void> require_alive(const char* operation) const;
   bool init_alive() const;
   // The held pidfd, or a new one (owned by the caller: close it) after release_pidfd; -1 if
   // the init is gone. `owned` tells which.
   int init_pidfd(bool& owned) const;
-  reactor::Task<void> record_exit(ExitRecord exit);
+  reactor::Task<void> record_exit(ExitRecord exit, bool sync = true);
   std::string dir() const { return store_.container_dir(state_.id); }
   std::string fifo_path() const { return dir() + "/" + kExecFifoName; }
   void close_pipe();

@@ -112,21 +112,32 @@ Expected<ContainerState> StateStore::load(const std::string& id) const {
   return parse_state_text(text, path);
 }
 
-rx::Task<Expected<void>> StateStore::save_async(const ContainerState& state) const {
+rx::Task<Expected<void>> StateStore::save_async(const ContainerState& state, bool sync) const {
   const std::string dir = container_dir(state.id);
   const std::string final_path = dir + "/" + kStateFileName;
   const std::string temp_path = dir + "/" + temp_name();
   const std::string text = state.to_json().dump();
 
-  // 1. Write the new content to a temp file beside the old one, and make it durable.
+  // 1. Write the new content to a temp file beside the old one, and make it durable (sync).
   auto fd = co_await rx::openat(AT_FDCWD, temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
   if (!fd) co_return fail(Error::from_errno(fd.error().value(), "create", temp_path));
-  auto written = co_await rx::write_then_fsync(*fd, text.data(), text.size());
+  // Without sync (the caller journals the change), a plain write.
+  int err = 0;
+  if (sync) {
+    auto w = co_await rx::write_then_fsync(*fd, text.data(), text.size());
+    if (!w) err = w.error().value();
+  } else {
+    auto w = co_await rx::write(*fd, text.data(), text.size());
+    if (!w)
+      err = w.error().value();
+    else if (*w != text.size())
+      err = EIO;
+  }
   auto closed = co_await rx::close(*fd);
-  if (!written || !closed) {
-    int err = !written ? written.error().value() : closed.error().value();
+  if (err == 0 && !closed) err = closed.error().value();
+  if (err != 0) {
     (void)co_await rx::unlinkat(AT_FDCWD, temp_path.c_str());
-    co_return fail(Error::from_errno(err, "write and fsync", temp_path));
+    co_return fail(Error::from_errno(err, sync ? "write and fsync" : "write", temp_path));
   }
   // 2. Atomically replace state.json: readers see the old file or the new one, never a mix.
   auto renamed = co_await rx::renameat(AT_FDCWD, temp_path.c_str(), AT_FDCWD, final_path.c_str());
@@ -135,6 +146,7 @@ rx::Task<Expected<void>> StateStore::save_async(const ContainerState& state) con
     co_return fail(
         Error::from_errno(renamed.error().value(), "rename to " + final_path, temp_path));
   }
+  if (!sync) co_return Expected<void>{};
   // 3. Make the rename itself durable: fsync the directory that holds the entry.
   auto dirfd = co_await rx::openat(AT_FDCWD, dir.c_str(), O_RDONLY | O_DIRECTORY);
   if (!dirfd) co_return fail(Error::from_errno(dirfd.error().value(), "open directory", dir));

@@ -28,7 +28,10 @@ class StateStore {
   // holds two descriptors for a moment: callers that save thousands at once bound how many run
   // together (reactor::AsyncSemaphore), as the descriptor limit is finite.
   Expected<void> save(const ContainerState& state) const;
-  reactor::Task<Expected<void>> save_async(const ContainerState& state) const;
+  // sync = false: still atomic (temp file renamed over state.json), but neither the file nor
+  // its directory is fsync'ed; for a caller whose own journal already holds the change durably
+  // and which syncs the filesystem later (supervisor::ExitGroupCommit).
+  reactor::Task<Expected<void>> save_async(const ContainerState& state, bool sync = true) const;
 
   // Missing: ContainerNotExists. Corrupt, truncated or oversized: SystemError naming the file.
   Expected<ContainerState> load(const std::string& id) const;

@@ -5,12 +5,14 @@
 namespace corral::supervisor {
 
 nlohmann::json ReapedExit::to_json() const {
-  return {{"seq", seq},
-          {"pid", pid},
-          {"start_time", start_time},
-          {"code", exit.code},
-          {"status", exit.status},
-          {"time_ns", exit.time_ns}};
+  nlohmann::json j{{"seq", seq},
+                   {"pid", pid},
+                   {"start_time", start_time},
+                   {"code", exit.code},
+                   {"status", exit.status},
+                   {"time_ns", exit.time_ns}};
+  if (!container_id.empty()) j["id"] = container_id;
+  return j;
 }
 
 Expected<ReapedExit> ReapedExit::from_json(const nlohmann::json& j, std::string_view source) {
@@ -31,6 +33,10 @@ Expected<ReapedExit> ReapedExit::from_json(const nlohmann::json& j, std::string_
   r.exit.time_ns = j["time_ns"].get<std::int64_t>();
   r.exit.known = true;
   if (r.pid <= 0) return bad("pid is not positive");
+  if (auto id = j.find("id"); id != j.end()) {
+    if (!id->is_string()) return bad("field id is not a string");
+    r.container_id = id->get<std::string>();
+  }
   return r;
 }
 

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -19,6 +20,9 @@ struct ReapedExit {
   pid_t pid = 0;
   std::uint64_t start_time = 0;  // field 22 of /proc/PID/stat, read from the zombie
   ExitRecord exit;
+  // The container, when the writer knows it (corrald's own exit journal); the keeper, which
+  // reaps processes, does not: empty then, and the pid with its start time is the key.
+  std::string container_id;
 
   nlohmann::json to_json() const;
   // A missing or mistyped field is an error naming `source`.

@@ -16,6 +16,7 @@
 
 #include "reactor/ops.hpp"
 #include "reactor/reactor.hpp"
+#include "runtime/cgroups/cgroupfs.hpp"
 #include "runtime/proc_stat.hpp"
 #include "runtime/spec/config_parser.hpp"
 
@@ -80,6 +81,13 @@ struct Supervisor::Entry {
   std::stop_source* backoff_stop = nullptr;
   Notifier exited;  // stopped for good (or deleted)
   Notifier idle;    // the watcher or a pump ended
+  // What meta.json holds beyond the fixed bundle and policy, as last written.
+  struct SavedMeta {
+    unsigned restart_count = 0;
+    bool stopped_by_user = false;
+    bool operator==(const SavedMeta&) const = default;
+  };
+  std::optional<SavedMeta> saved_meta;
 };
 
 nlohmann::json ContainerInfo::to_json() const {
@@ -107,7 +115,14 @@ Expected<std::unique_ptr<Supervisor>> Supervisor::open(SupervisorOptions options
     if (auto made = make_dir(dir); !made) return fail(std::move(made).error());
   auto factory = Factory::create(options.root + "/containers", options.factory);
   if (!factory) return fail(std::move(factory).error().with_context("supervisor"));
-  return std::unique_ptr<Supervisor>(new Supervisor(std::move(options), std::move(*factory)));
+  // Exits a crash left in the journal go into their state.json before anything reads those.
+  auto exits = ExitGroupCommit::open(options.root + "/exits.journal", options.root);
+  if (!exits) return fail(std::move(exits).error().with_context("supervisor"));
+  if (auto folded = (*exits)->fold_leftovers(StateStore(options.root + "/containers")); !folded)
+    return fail(std::move(folded).error().with_context("supervisor"));
+  std::unique_ptr<Supervisor> supervisor(new Supervisor(std::move(options), std::move(*factory)));
+  supervisor->exits_ = std::move(*exits);
+  return supervisor;
 }
 
 Supervisor::Entry* Supervisor::find(const std::string& id) const {
@@ -152,12 +167,19 @@ void Supervisor::emit(EventType type, const Entry& e, std::optional<ExitRecord> 
   for (auto& [handle, subscriber] : subscribers) subscriber(event);
 }
 
-Expected<void> Supervisor::save_meta(const Entry& e) const {
+Expected<void> Supervisor::save_meta(Entry& e) const {
+  // Only the restart count and the user's stop change after create. Rewriting an unchanged
+  // file is not free: the replaced inode's blocks are freed (a synchronous discard on a
+  // filesystem mounted with -o discard), once per exit of a storm.
+  const Entry::SavedMeta now{e.tracker.total_restarts(), e.stopped_by_user};
+  if (e.saved_meta == now) return {};
   nlohmann::json meta{{"bundle", e.bundle},
                       {"restart", e.tracker.policy().to_string()},
-                      {"restart_count", e.tracker.total_restarts()},
-                      {"stopped_by_user", e.stopped_by_user}};
-  return write_file_atomically(supervised_dir(e.id) + "/" + kMetaFile, meta.dump() + "\n");
+                      {"restart_count", now.restart_count},
+                      {"stopped_by_user", now.stopped_by_user}};
+  auto written = write_file_atomically(supervised_dir(e.id) + "/" + kMetaFile, meta.dump() + "\n");
+  if (written) e.saved_meta = now;
+  return written;
 }
 
 std::uint64_t Supervisor::subscribe(Subscriber subscriber) {
@@ -294,7 +316,7 @@ reactor::Task<void> Supervisor::watch(Entry& e, bool restart_first) {
         co_await fold_reaped_exit(e, record);
         waited = record.exit;
       } else {
-        waited = co_await e.container->wait();
+        waited = co_await wait_journaled(e);
       }
       ExitRecord exit;
       if (waited) {
@@ -307,8 +329,9 @@ reactor::Task<void> Supervisor::watch(Entry& e, bool restart_first) {
       }
       e.last_exit = exit;
       if (const auto* cgroup = e.container->cgroup_manager()) {
-        auto stats = cgroup->stats();
-        if (stats && stats->oom_kill_count.value_or(0) > 0) emit(EventType::Oom, e);
+        // The one counter, not the whole stats(): this runs for every exit of a storm.
+        auto kills = cgroups::fs::read_keyed_u64_if_exists(cgroup->oom_events_path(), "oom_kill");
+        if (kills && kills->value_or(0) > 0) emit(EventType::Oom, e);
       }
       emit(EventType::Exited, e, exit);
       if (e.kill_requested) e.stopped_by_user = true;
@@ -577,6 +600,27 @@ void Supervisor::release_pidfd_if_possible(Entry& e) {
     e.container->release_pidfd();
 }
 
+reactor::Task<Expected<ExitRecord>> Supervisor::wait_journaled(Entry& e) {
+  Container& c = *e.container;
+  if (!c.our_child() || !c.has_init() || c.state().exit) co_return co_await c.wait();
+  auto exited = c.peek_exit();
+  if (!exited || !*exited) co_return co_await c.wait();
+  ReapedExit record;
+  record.pid = c.init_pid();
+  record.start_time = c.state().init_start_time;
+  record.exit = **exited;
+  record.container_id = e.id;
+  if (!checkpoints_running_) {
+    checkpoints_running_ = true;
+    scope_.spawn(exits_->run_checkpoints(shutdown_.get_token(), options_.exit_checkpoint_quiet));
+  }
+  auto seq = co_await exits_->commit(std::move(record));
+  if (!seq) co_return co_await c.wait();
+  co_await c.record_and_reap(**exited, /*sync_state=*/false);
+  exits_->folded(*seq);
+  co_return **exited;
+}
+
 // ---- exits reaped by another process --------------------------------------------------------
 
 reactor::Task<void> Supervisor::fold_reaped_exit(Entry& e, ReapedExit record) {
@@ -665,6 +709,7 @@ reactor::Task<Expected<std::size_t>> Supervisor::recover() {
     e.tracker = RestartTracker(*policy, options_.backoff);
     e.tracker.set_total_restarts(meta.value("restart_count", 0u));
     e.stopped_by_user = meta.value("stopped_by_user", false);
+    e.saved_meta = Entry::SavedMeta{e.tracker.total_restarts(), e.stopped_by_user};
     e.container = std::move(*container);
     e.log_path = (dirent.path() / kLogFile).string();
     e.log = std::move(log);
@@ -734,6 +779,8 @@ reactor::Task<void> Supervisor::shutdown(bool stop_containers) {
   }
   shutdown_.request_stop();
   co_await scope_.join();
+  // Leave an empty journal behind: the exits folded so far are synced now.
+  co_await exits_->checkpoint();
 }
 
 }  // namespace corral::supervisor

@@ -38,6 +38,7 @@
 #include "runtime/factory.hpp"
 #include "runtime/supervisor/cri_log.hpp"
 #include "runtime/supervisor/event.hpp"
+#include "runtime/supervisor/exit_group_commit.hpp"
 #include "runtime/supervisor/notifier.hpp"
 #include "runtime/supervisor/reaped_exit.hpp"
 #include "runtime/supervisor/restart_policy.hpp"
@@ -64,6 +65,9 @@ struct SupervisorOptions {
   // through a pidfd and its status is unknown.
   pid_t exit_reaper = 0;
   std::function<void(std::uint64_t seq)> exit_folded;
+  // How long exits must stop arriving before the exit journal's checkpoint syncs the state
+  // files and empties it (ExitGroupCommit).
+  std::chrono::milliseconds exit_checkpoint_quiet{1'000};
 };
 
 struct CreateRequest {
@@ -149,7 +153,7 @@ class Supervisor {
   std::string supervised_dir(const std::string& id) const;
   ContainerInfo info(const Entry& e) const;
   void emit(EventType type, const Entry& e, std::optional<ExitRecord> exit = {});
-  Expected<void> save_meta(const Entry& e) const;
+  Expected<void> save_meta(Entry& e) const;  // skipped when unchanged
   // Makes the container (pipes, cgroup, init) and starts its log pumps; e.container replaced.
   reactor::Task<Expected<void>> launch(Entry& e, Config config, bool start);
   reactor::Task<void> pump(Entry& e, int fd, LogStream stream);
@@ -165,6 +169,11 @@ class Supervisor {
   std::map<pid_t, ReapedExit> unclaimed_exits_;  // arrived before recover() finished
   bool recovered_ = false;
   reactor::Task<void> fold_reaped_exit(Entry& e, ReapedExit record);
+  // Our own init's exit: journaled (group commit), then reaped, then written to state.json
+  // without a sync; Container::wait() (state.json synced) when the journal cannot be used.
+  reactor::Task<Expected<ExitRecord>> wait_journaled(Entry& e);
+  std::unique_ptr<ExitGroupCommit> exits_;
+  bool checkpoints_running_ = false;
   void release_pidfd_if_possible(Entry& e);
   bool logs_handed_off() const { return static_cast<bool>(options_.log_handoff); }
   std::map<std::uint64_t, Subscriber> subscribers_;

@@ -1,4 +1,4 @@
-#include "exit_journal.hpp"
+#include "runtime/supervisor/exit_journal.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -8,12 +8,7 @@
 #include <fstream>
 #include <utility>
 
-namespace corrald {
-
-using corral::Error;
-using corral::ErrorCode;
-using corral::Expected;
-using corral::supervisor::ReapedExit;
+namespace corral::supervisor {
 
 namespace {
 
@@ -24,7 +19,7 @@ Expected<void> write_all(int fd, const std::string& text, const std::string& pat
   while (done < text.size()) {
     ssize_t n = ::write(fd, text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return corral::fail(Error::from_errno(errno, "exit journal: write", path));
+    if (n < 0) return fail(Error::from_errno(errno, "exit journal: write", path));
     done += static_cast<std::size_t>(n);
   }
   return {};
@@ -70,33 +65,52 @@ Expected<ExitJournal> ExitJournal::open(std::string path) {
     }
   }
   journal.fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (journal.fd_ < 0) return corral::fail(Error::from_errno(errno, "exit journal: open", path));
+  if (journal.fd_ < 0) return fail(Error::from_errno(errno, "exit journal: open", path));
   journal.path_ = std::move(path);
   // Start clean: the loaded records rewritten without any torn tail.
-  if (auto compacted = journal.compact(); !compacted) return corral::fail(compacted.error());
+  if (auto compacted = journal.compact(); !compacted) return fail(compacted.error());
   return journal;
+}
+
+std::string ExitJournal::stage(std::vector<ReapedExit>& batch) {
+  std::string text;
+  for (ReapedExit& record : batch) {
+    if (record.seq == 0) record.seq = next_seq_++;
+    text += record.to_json().dump() + "\n";
+  }
+  return text;
+}
+
+void ExitJournal::appended(const std::vector<ReapedExit>& batch, std::size_t bytes) {
+  bytes_ += bytes;
+  for (const ReapedExit& record : batch) pending_[record.seq] = record;
 }
 
 Expected<void> ExitJournal::append(std::vector<ReapedExit>& batch) {
   if (batch.empty()) return {};
-  std::string text;
-  for (ReapedExit& record : batch) {
-    record.seq = next_seq_++;
-    text += record.to_json().dump() + "\n";
-  }
+  std::string text = stage(batch);
   if (auto written = write_all(fd_, text, path_); !written) return written;
-  if (::fdatasync(fd_) < 0)
-    return corral::fail(Error::from_errno(errno, "exit journal: fdatasync", path_));
-  bytes_ += text.size();
-  for (const ReapedExit& record : batch) pending_[record.seq] = record;
+  if (::fdatasync(fd_) < 0) return fail(Error::from_errno(errno, "exit journal: fdatasync", path_));
+  appended(batch, text.size());
   return {};
 }
 
 Expected<void> ExitJournal::acknowledge(std::uint64_t seq) {
   if (pending_.erase(seq) == 0) return {};
+  return after_acknowledge();
+}
+
+Expected<void> ExitJournal::acknowledge_through(std::uint64_t seq) {
+  auto end = pending_.upper_bound(seq);
+  if (end == pending_.begin()) return {};
+  pending_.erase(pending_.begin(), end);
+  return after_acknowledge();
+}
+
+Expected<void> ExitJournal::after_acknowledge() {
   if (pending_.empty()) {
     if (::ftruncate(fd_, 0) < 0)
-      return corral::fail(Error::from_errno(errno, "exit journal: truncate", path_));
+      return fail(Error::from_errno(errno, "exit journal: truncate", path_));
     bytes_ = 0;
     return {};
   }
@@ -107,22 +121,22 @@ Expected<void> ExitJournal::acknowledge(std::uint64_t seq) {
 Expected<void> ExitJournal::compact() {
   std::string temp = path_ + ".tmp";
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return corral::fail(Error::from_errno(errno, "exit journal: open", temp));
+  if (fd < 0) return fail(Error::from_errno(errno, "exit journal: open", temp));
   std::string text;
   for (const auto& [seq, record] : pending_) text += record.to_json().dump() + "\n";
   auto written = write_all(fd, text, temp);
   if (written && ::fdatasync(fd) < 0)
-    written = corral::fail(Error::from_errno(errno, "exit journal: fdatasync", temp));
+    written = fail(Error::from_errno(errno, "exit journal: fdatasync", temp));
   ::close(fd);
   if (!written) return written;
   if (::rename(temp.c_str(), path_.c_str()) < 0)
-    return corral::fail(Error::from_errno(errno, "exit journal: rename", path_));
+    return fail(Error::from_errno(errno, "exit journal: rename", path_));
   int reopened = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (reopened < 0) return corral::fail(Error::from_errno(errno, "exit journal: reopen", path_));
+  if (reopened < 0) return fail(Error::from_errno(errno, "exit journal: reopen", path_));
   ::close(fd_);
   fd_ = reopened;
   bytes_ = text.size();
   return {};
 }
 
-}  // namespace corrald
+}  // namespace corral::supervisor
