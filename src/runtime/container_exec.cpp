@@ -42,7 +42,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr int kFirstSafeFd = 64;  // sources are moved up here so dup2 onto 0..5 never clobbers
+constexpr int kExecFirstSafeFd = 64;  // sources are moved up here so dup2 onto 0..5 never clobbers
 
 // What the child says on the report pipe when it fails before the init runs.
 struct ChildFailure {
@@ -52,7 +52,7 @@ struct ChildFailure {
 constexpr int kJoinFailed = 1;      // setns, stdio
 constexpr int kExecInitFailed = 2;  // execveat of the init
 
-std::vector<char*> c_strings(const std::vector<std::string>& strings) {
+std::vector<char*> exec_c_strings(const std::vector<std::string>& strings) {
   std::vector<char*> out;
   for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));
   out.push_back(nullptr);
@@ -228,7 +228,7 @@ reactor::Task<Expected<std::unique_ptr<ExecProcess>>> Container::exec(Process pr
   const int console_target = with_console ? pipe_target + 1 : -1;
   const int init_target = pipe_target + (with_console ? 2 : 1);
   const int report_target = init_target + 1;
-  const int first_safe_fd = std::max(kFirstSafeFd, report_target + 1);
+  const int first_safe_fd = std::max(kExecFirstSafeFd, report_target + 1);
 
   OwnedFds owned;
   bool pidfd_owned = false;
@@ -274,8 +274,8 @@ reactor::Task<Expected<std::unique_ptr<ExecProcess>>> Container::exec(Process pr
   std::vector<std::string> init_env = {
       std::string(protocol::kInitPipeEnv) + "=" + std::to_string(pipe_target),
       std::string(protocol::kInitTypeEnv) + "=setns"};
-  auto argv = c_strings(init_args);
-  auto envp = c_strings(init_env);
+  auto argv = exec_c_strings(init_args);
+  auto envp = exec_c_strings(init_env);
   const int go_read = go[0];
   const int go_write = go[1];
 

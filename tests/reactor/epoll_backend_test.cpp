@@ -45,21 +45,21 @@ ReactorOptions epoll_options() {
   return ReactorOptions{.backend = BackendKind::Epoll};
 }
 
-struct Pipe {
+struct OwnedPipe {
   int read_end = -1;
   int write_end = -1;
-  Pipe() {
+  OwnedPipe() {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) std::abort();
     read_end = fds[0];
     write_end = fds[1];
   }
-  ~Pipe() {
+  ~OwnedPipe() {
     if (read_end >= 0) ::close(read_end);
     if (write_end >= 0) ::close(write_end);
   }
-  Pipe(const Pipe&) = delete;
-  Pipe& operator=(const Pipe&) = delete;
+  OwnedPipe(const OwnedPipe&) = delete;
+  OwnedPipe& operator=(const OwnedPipe&) = delete;
 };
 
 struct SocketPair {
@@ -79,14 +79,14 @@ struct SocketPair {
   SocketPair& operator=(const SocketPair&) = delete;
 };
 
-struct TempDir {
+struct ScratchDir {
   std::string path;
-  TempDir() {
+  ScratchDir() {
     char pattern[] = "/tmp/corral-epoll-test-XXXXXX";
     if (::mkdtemp(pattern) == nullptr) std::abort();
     path = pattern;
   }
-  ~TempDir() { std::filesystem::remove_all(path); }
+  ~ScratchDir() { std::filesystem::remove_all(path); }
   std::string operator/(const std::string& name) const { return path + "/" + name; }
 };
 
@@ -165,8 +165,8 @@ TEST(EpollBackend, SleepForSucceedsAndStopCancelsIt) {
 
 TEST(EpollBackend, PipeReadWaitsForTheWriter) {
   Reactor r(epoll_options());
-  Pipe pipe;
-  std::string got = r.block_on([](Pipe& pipe) -> Task<std::string> {
+  OwnedPipe pipe;
+  std::string got = r.block_on([](OwnedPipe& pipe) -> Task<std::string> {
     Join join;
     char buffer[16] = {};
     Result<std::size_t> n = fail(errno_code(EINVAL));
@@ -188,9 +188,9 @@ TEST(EpollBackend, PipeReadWaitsForTheWriter) {
 
 TEST(EpollBackend, PipeVectorIoAndEndOfFile) {
   Reactor r(epoll_options());
-  Pipe pipe;
+  OwnedPipe pipe;
   auto [written, first, second, eof] =
-      r.block_on([](Pipe& pipe) -> Task<std::tuple<int, std::string, std::string, int>> {
+      r.block_on([](OwnedPipe& pipe) -> Task<std::tuple<int, std::string, std::string, int>> {
         char a[] = "ab", b[] = "cde";
         iovec out[2] = {{a, 2}, {b, 3}};
         auto w = co_await writev(pipe.write_end, out, 2u);
@@ -228,32 +228,32 @@ TEST(EpollBackend, BadDescriptorsFailWithEbadf) {
 
 TEST(EpollBackend, StopSourceFromAnotherThreadCancelsAPendingRead) {
   Reactor r(epoll_options());
-  Pipe pipe;
+  OwnedPipe pipe;
   std::stop_source source;
   std::thread stopper;
-  auto result = r.block_on(
-      [](Pipe& pipe, std::stop_source& source, std::thread& stopper) -> Task<Result<std::size_t>> {
-        Join join;
-        char byte = 0;
-        Result<std::size_t> n = 0u;
-        spawn(
-            [](int fd, char* byte, std::stop_token token, Result<std::size_t>& n) -> Task<void> {
-              n = co_await read(fd, byte, 1).with_stop(token);
-            }(pipe.read_end, &byte, source.get_token(), n),
-            join);
-        // The read is suspended in the backend now; the stop comes through the reactor's queue.
-        stopper = std::thread([&source] { source.request_stop(); });
-        co_await join.wait();
-        co_return n;
-      }(pipe, source, stopper));
+  auto result = r.block_on([](OwnedPipe& pipe, std::stop_source& source,
+                              std::thread& stopper) -> Task<Result<std::size_t>> {
+    Join join;
+    char byte = 0;
+    Result<std::size_t> n = 0u;
+    spawn(
+        [](int fd, char* byte, std::stop_token token, Result<std::size_t>& n) -> Task<void> {
+          n = co_await read(fd, byte, 1).with_stop(token);
+        }(pipe.read_end, &byte, source.get_token(), n),
+        join);
+    // The read is suspended in the backend now; the stop comes through the reactor's queue.
+    stopper = std::thread([&source] { source.request_stop(); });
+    co_await join.wait();
+    co_return n;
+  }(pipe, source, stopper));
   stopper.join();
   EXPECT_EQ(error_of(result), ECANCELED);
 }
 
 TEST(EpollBackend, TimeoutOnAPipeReadThatNeverGetsDataIsEtime) {
   Reactor r(epoll_options());
-  Pipe pipe;
-  auto [timed_out, in_time] = r.block_on([](Pipe& pipe) -> Task<std::pair<int, int>> {
+  OwnedPipe pipe;
+  auto [timed_out, in_time] = r.block_on([](OwnedPipe& pipe) -> Task<std::pair<int, int>> {
     char byte = 0;
     auto late = co_await read(pipe.read_end, &byte, 1).with_timeout(20ms);
     // A deadline that does not fire leaves the result alone.
@@ -268,11 +268,11 @@ TEST(EpollBackend, ThousandConcurrentPipeReads) {
   Reactor r(epoll_options());
   constexpr int kPipes = 250;
   constexpr int kReadsPerPipe = 4;
-  std::vector<std::unique_ptr<Pipe>> pipes;
-  for (int i = 0; i < kPipes; ++i) pipes.push_back(std::make_unique<Pipe>());
+  std::vector<std::unique_ptr<OwnedPipe>> pipes;
+  for (int i = 0; i < kPipes; ++i) pipes.push_back(std::make_unique<OwnedPipe>());
   std::vector<char> bytes(kPipes * kReadsPerPipe, 0);
   int failures = r.block_on(
-      [](std::vector<std::unique_ptr<Pipe>>& pipes, std::vector<char>& bytes) -> Task<int> {
+      [](std::vector<std::unique_ptr<OwnedPipe>>& pipes, std::vector<char>& bytes) -> Task<int> {
         Join join;
         int failures = 0;
         for (int i = 0; i < kPipes * kReadsPerPipe; ++i) {
@@ -426,18 +426,19 @@ TEST(EpollBackend, AcceptAndConnectOverLoopback) {
 
 TEST(EpollBackend, PollReportsReadyEvents) {
   Reactor r(epoll_options());
-  Pipe pipe;
-  auto [writable, readable] = r.block_on([](Pipe& pipe) -> Task<std::pair<unsigned, unsigned>> {
-    auto out = co_await poll(pipe.write_end, POLLOUT);
-    Join join;
-    Result<unsigned> in = 0u;
-    spawn([](int fd, Result<unsigned>& in) -> Task<void> { in = co_await poll(fd, POLLIN); }(
-                                               pipe.read_end, in),
-          join);
-    co_await write(pipe.write_end, "x", 1);
-    co_await join.wait();
-    co_return std::pair{out.value_or(0), in.value_or(0)};
-  }(pipe));
+  OwnedPipe pipe;
+  auto [writable, readable] =
+      r.block_on([](OwnedPipe& pipe) -> Task<std::pair<unsigned, unsigned>> {
+        auto out = co_await poll(pipe.write_end, POLLOUT);
+        Join join;
+        Result<unsigned> in = 0u;
+        spawn([](int fd, Result<unsigned>& in) -> Task<void> { in = co_await poll(fd, POLLIN); }(
+                                                   pipe.read_end, in),
+              join);
+        co_await write(pipe.write_end, "x", 1);
+        co_await join.wait();
+        co_return std::pair{out.value_or(0), in.value_or(0)};
+      }(pipe));
   EXPECT_TRUE(writable & POLLOUT);
   EXPECT_TRUE(readable & POLLIN);
 }
@@ -446,7 +447,7 @@ TEST(EpollBackend, PollReportsReadyEvents) {
 
 TEST(EpollBackend, FileOperationsSucceedAtOffsets) {
   Reactor r(epoll_options());
-  TempDir dir;
+  ScratchDir dir;
   std::string file = dir / "data", renamed = dir / "renamed", sub = dir / "sub";
   r.block_on([](std::string file, std::string renamed, std::string sub) -> Task<void> {
     auto fd = co_await openat(AT_FDCWD, file.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
@@ -484,7 +485,7 @@ TEST(EpollBackend, FileOperationsSucceedAtOffsets) {
 
 TEST(EpollBackend, FileOperationsReportEnoentAndEexist) {
   Reactor r(epoll_options());
-  TempDir dir;
+  ScratchDir dir;
   std::string missing = dir / "missing/child", existing = dir.path;
   std::vector<int> errors =
       r.block_on([](std::string missing, std::string existing) -> Task<std::vector<int>> {
@@ -504,7 +505,7 @@ TEST(EpollBackend, FileOperationsReportEnoentAndEexist) {
 
 TEST(EpollBackend, CancelledFileOperationThatHasNotStartedIsEcanceled) {
   Reactor r(epoll_options());
-  TempDir dir;
+  ScratchDir dir;
   std::string fifo = dir / "fifo";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   auto [cancelled, opened] = r.block_on([](std::string fifo) -> Task<std::pair<int, int>> {
@@ -614,10 +615,10 @@ TEST(EpollBackend, WaitidOnAProcessThatIsNotOurChildIsEchild) {
 
 TEST(EpollBackend, PostFromAnotherThreadWakesTheOwner) {
   Reactor r(epoll_options());
-  Pipe pipe;
+  OwnedPipe pipe;
   std::thread poster;
   auto got =
-      r.block_on([](Reactor& r, Pipe& pipe, std::thread& poster) -> Task<Result<std::size_t>> {
+      r.block_on([](Reactor& r, OwnedPipe& pipe, std::thread& poster) -> Task<Result<std::size_t>> {
         // Only the posted function writes, and only the owner thread runs it: the read finishes
         // only if post() woke the owner out of epoll_wait.
         poster = std::thread([&r, fd = pipe.write_end] {
@@ -665,7 +666,7 @@ TEST(EpollBackend, WakeFromAnotherThreadEndsABlockingRunOnce) {
 
 TEST(EpollBackend, ChainRunsInOrderWhileEachStepSucceeds) {
   auto backend = make_epoll_backend();
-  Pipe pipe;
+  OwnedPipe pipe;
   Record record;
   char out[] = "abc", in[4] = {};
   Operation write_op = make_op(OpKind::Write, pipe.write_end, record);
@@ -724,7 +725,7 @@ TEST(EpollBackend, TimeoutExpiresWithEtimeAndCancelGivesEcanceled) {
 }
 
 TEST(EpollBackend, DestructionCancelsWhatIsPending) {
-  Pipe pipe;
+  OwnedPipe pipe;
   Record record;
   char byte = 0;
   Operation read_op = make_op(OpKind::Read, pipe.read_end, record);

@@ -34,7 +34,7 @@ std::string build_init_path() {
 }
 
 // A content fingerprint with no crypto library: the bytes themselves, compared whole.
-std::string file_bytes(const std::string& path) {
+std::string binary_contents(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream out;
   out << in.rdbuf();
@@ -329,9 +329,9 @@ TEST_F(ContainerExecTest, ContainerCannotOverwriteTheInitThroughProcExe) {
   fs::remove(sh);
   testing::write_file(sh, "#!/proc/self/exe\n");
   ::chmod(sh.c_str(), 0755);
-  const std::string init_before = file_bytes(init_copy_);
-  const std::string build_init_before = file_bytes(build_init_path());
-  const std::string test_binary_before = file_bytes("/proc/self/exe");
+  const std::string init_before = binary_contents(init_copy_);
+  const std::string build_init_before = binary_contents(build_init_path());
+  const std::string test_binary_before = binary_contents("/proc/self/exe");
   ASSERT_FALSE(init_before.empty());
 
   ASSERT_NO_FATAL_FAILURE(start(rootfs_.config({"/bin/busybox", "sleep", "1000"})));
@@ -407,9 +407,9 @@ TEST_F(ContainerExecTest, ContainerCannotOverwriteTheInitThroughProcExe) {
   EXPECT_EQ(transcript, "found\nexe-write-refused\nheld\noverwrite-refused\nappend-refused\n")
       << errors;
   EXPECT_THAT(errors, HasSubstr("Read-only file system"));
-  EXPECT_TRUE(file_bytes(init_copy_) == init_before) << "the init was overwritten";
-  EXPECT_TRUE(file_bytes(build_init_path()) == build_init_before);
-  EXPECT_TRUE(file_bytes("/proc/self/exe") == test_binary_before);
+  EXPECT_TRUE(binary_contents(init_copy_) == init_before) << "the init was overwritten";
+  EXPECT_TRUE(binary_contents(build_init_path()) == build_init_before);
+  EXPECT_TRUE(binary_contents("/proc/self/exe") == test_binary_before);
 }
 
 }  // namespace

@@ -10,6 +10,13 @@
 
 namespace corral::cgroups {
 
+Expected<void> write_with_context(const std::string& path, std::string_view value,
+                                  std::string_view what) {
+  auto written = fs::write_file(path, value);
+  if (!written) return fail(std::move(written.error()).with_context(what));
+  return {};
+}
+
 std::string_view to_string(FreezerState state) {
   switch (state) {
     case FreezerState::Thawed:

@@ -4,11 +4,16 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "runtime/cgroups/manager.hpp"
 
 namespace corral::cgroups {
+
+// Writes `value` to the control file at `path`; a failure says `what` was being done.
+Expected<void> write_with_context(const std::string& path, std::string_view value,
+                                  std::string_view what);
 
 // Polls `done` (which may fail) with short sleeps until it returns true or `timeout` passes;
 // `on_poll` runs between polls (e.g. re-writing FROZEN to nudge the v1 freezer). Returns whether

@@ -15,13 +15,6 @@ std::uint64_t as_unsigned_limit(std::int64_t value) {
   return value < 0 ? std::numeric_limits<std::uint64_t>::max() : static_cast<std::uint64_t>(value);
 }
 
-Expected<void> write_with_context(const std::string& path, std::string_view value,
-                                  std::string_view what) {
-  auto written = fs::write_file(path, value);
-  if (!written) return fail(std::move(written.error()).with_context(what));
-  return {};
-}
-
 }  // namespace
 
 V1Manager::V1Manager(std::map<std::string, std::string> dirs, ManagerOptions options)

@@ -9,13 +9,6 @@
 namespace corral::cgroups {
 namespace {
 
-Expected<void> write_with_context(const std::string& path, std::string_view value,
-                                  std::string_view what) {
-  auto written = fs::write_file(path, value);
-  if (!written) return fail(std::move(written.error()).with_context(what));
-  return {};
-}
-
 std::vector<std::string_view> words(std::string_view text) {
   std::vector<std::string_view> out;
   text = fs::trim(text);
