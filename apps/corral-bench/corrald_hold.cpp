@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <set>
 
 #include "apps/corral-bench/corrald_process.hpp"
@@ -72,7 +73,17 @@ class CorraldHoldModel : public HoldModel {
     auto inits = daemon.running_inits();
     if (!inits.empty()) {
       std::set<pid_t> containers;
-      for (const auto& [id, pid] : inits) containers.insert(pid);
+      std::set<std::string> namespaces;
+      for (const auto& [id, pid] : inits) {
+        containers.insert(pid);
+        std::error_code ec;
+        auto ns = std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/ns/mnt", ec);
+        if (!ec) namespaces.insert(ns.string());
+      }
+      // The host's own, should an init have shared it, is not a container's.
+      std::error_code ec;
+      namespaces.erase(std::filesystem::read_symlink("/proc/self/ns/mnt", ec).string());
+      sample.mount_namespaces = static_cast<int>(namespaces.size());
       measure_idle(process_tree(daemon.pid(), containers), idle_s, sample);
       exit_storm(daemon, inits, sample);
       out = sample;

@@ -33,6 +33,9 @@ struct HoldSample {
   double setup_s = 0;                // starting all of them
   std::vector<double> exit_after_s;  // exit storm: per exit, seconds after the kill began
   int exits_seen = 0;
+  // Distinct mount namespaces among the held containers' processes (issue 6's check that they
+  // are real containers); -1 for a model that holds plain processes.
+  int mount_namespaces = -1;
 };
 
 class HoldModel {

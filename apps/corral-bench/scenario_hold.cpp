@@ -49,6 +49,7 @@ void run_hold_and_exit(const nlohmann::json& def,
       hold.metrics["idle_cpu_ms"] = sample->idle_cpu_s * 1e3;
       hold.metrics["idle_window_s"] = idle_s;
       hold.metrics["setup_s"] = sample->setup_s;
+      if (sample->mount_namespaces >= 0) hold.metrics["mnt_ns"] = sample->mount_namespaces;
       if (sample->held < n || !error.empty())
         hold.note = std::to_string(sample->held) + " of " + std::to_string(n) + " held" +
                     (error.empty() ? "" : ": " + error);

@@ -156,10 +156,15 @@ reactor::Task<void> Keeper::read_channel(int fd, std::stop_token stop) {
     auto ready = co_await reactor::poll(fd, POLLIN).with_stop(stop);
     if (!ready) co_return;
     for (;;) {
+      // The poll may have completed just as this link was ended (corrald died and its end was
+      // closed): the number may already name another descriptor, the next corrald's link.
+      if (stop.stop_requested()) co_return;
       auto message = receive_with_fds(fd, kKeeperMessageMax, "keeper: message from corrald");
       if (!message) {
-        if (message.error().cause().errno_value == EAGAIN) break;
-        say(message.error().what() + " (dropped)");
+        const int err = message.error().cause().errno_value;
+        if (err == EAGAIN) break;
+        say(message.error().what() + (err == 0 ? " (dropped)" : " (link ended)"));
+        if (err != 0) co_return;  // the socket failed, not one message: retrying would spin
         continue;
       }
       if (message->data.empty()) co_return;  // corrald closed its end (or died)

@@ -110,30 +110,26 @@ void Container::release_pidfd() {
   pidfd_released_ = true;
 }
 
-int Container::init_pidfd(bool& owned) const {
-  owned = false;
-  if (pidfd_ >= 0 || !has_init()) return pidfd_;
+Container::InitPidfd Container::init_pidfd() const {
+  if (!has_init()) return {-1, false};
+  if (pidfd_ >= 0) return {pidfd_, false};
   int fd = static_cast<int>(::syscall(SYS_pidfd_open, state_.init_pid, 0));
-  if (fd < 0) return -1;
+  if (fd < 0) return {-1, false};
   // Opened first, checked second: the pidfd pins the process the check then names. A zombie
   // still counts (its start time is kept), so our unreaped child always matches.
   auto stat = read_proc_stat(state_.init_pid);
   if (!stat || stat->start_time != state_.init_start_time) {
     ::close(fd);
-    return -1;
+    return {-1, false};
   }
-  owned = true;
-  return fd;
+  return {fd, true};
 }
 
 bool Container::init_alive() const {
-  bool owned = false;
-  int fd = init_pidfd(owned);
-  if (fd < 0) return false;
-  pollfd p{fd, POLLIN, 0};
-  bool alive = ::poll(&p, 1, 0) == 0;
-  if (owned) ::close(fd);
-  return alive;
+  InitPidfd init = init_pidfd();
+  if (init.fd < 0) return false;
+  pollfd p{init.fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) == 0;
 }
 
 Expected<void> Container::require_alive(const char* operation) const {
@@ -604,8 +600,7 @@ reactor::Task<Expected<ExitRecord>> Container::wait() {
                          "wait for container " + state_.id + ": no init to wait for"));
   ExitRecord exit;
   if (our_child_) {
-    // The status is learnt without reaping, written, and only then reaped: if this process dies
-    // in between, the zombie (and its status) goes to our subreaper, not to oblivion.
+    // Learnt without reaping (WNOWAIT): record_and_reap writes it before the reap.
     auto child = co_await reactor::wait_for_child_exit(state_.init_pid, pidfd_, WNOWAIT);
     if (!child)
       co_return fail(Error::from_errno(child.error().value(), "wait for container " + state_.id));
@@ -615,11 +610,9 @@ reactor::Task<Expected<ExitRecord>> Container::wait() {
     co_await record_and_reap(exit, /*sync_state=*/true);
     co_return exit;
   } else {
-    bool owned = false;
-    int fd = init_pidfd(owned);
-    if (fd >= 0) {
-      auto ready = co_await reactor::poll(fd, POLLIN);
-      if (owned) ::close(fd);
+    InitPidfd init = init_pidfd();
+    if (init.fd >= 0) {
+      auto ready = co_await reactor::poll(init.fd, POLLIN);
       if (!ready)
         co_return fail(Error::from_errno(ready.error().value(), "wait for container " + state_.id));
     }
@@ -636,16 +629,12 @@ Expected<void> Container::signal(int sig, bool all) {
     if (!manager_) return fail(system_error("signal container " + state_.id + ": no cgroup"));
     return manager_->kill_all(sig);
   }
-  bool owned = false;
-  int fd = init_pidfd(owned);
-  if (fd < 0)
+  InitPidfd init = init_pidfd();
+  if (init.fd < 0)
     return fail(Error(ErrorCode::ContainerNotRunning,
                       "signal container " + state_.id + ": it is not running"));
-  int sent = static_cast<int>(::syscall(SYS_pidfd_send_signal, fd, sig, nullptr, 0));
-  int saved = errno;
-  if (owned) ::close(fd);
-  if (sent < 0)
-    return fail(Error::from_errno(saved, "signal container " + state_.id + ": pidfd_send_signal"));
+  if (::syscall(SYS_pidfd_send_signal, init.fd, sig, nullptr, 0) < 0)
+    return fail(Error::from_errno(errno, "signal container " + state_.id + ": pidfd_send_signal"));
   return {};
 }
 
@@ -676,24 +665,22 @@ Expected<std::vector<pid_t>> Container::processes() const {
 
 reactor::Task<void> Container::kill_and_reap() {
   close_pipe();
-  bool owned = false;
-  int fd = has_init() ? init_pidfd(owned) : -1;
-  if (fd >= 0) ::syscall(SYS_pidfd_send_signal, fd, SIGKILL, nullptr, 0);
+  InitPidfd init = init_pidfd();
+  if (init.fd >= 0) ::syscall(SYS_pidfd_send_signal, init.fd, SIGKILL, nullptr, 0);
   if (manager_) {
     (void)manager_->kill_all(SIGKILL);
     // A frozen task would never act on its SIGKILL (and thawing a thawed group costs a write).
     if (auto state = manager_->freezer_state(); !state || *state != cgroups::FreezerState::Thawed)
       (void)manager_->thaw();
   }
-  if (fd >= 0) {
+  if (init.fd >= 0) {
     if (our_child_) {
       auto exit = co_await wait();
       (void)exit;
     } else {
-      (void)co_await reactor::poll(fd, POLLIN);
+      (void)co_await reactor::poll(init.fd, POLLIN);
     }
   }
-  if (owned) ::close(fd);
 }
 
 reactor::Task<void> Container::cleanup_after_failure() {

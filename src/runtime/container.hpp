@@ -18,7 +18,10 @@
 // container directory removed. An exec failure (program not found: 127, not executable: 126)
 // is not a library error: create/start succeed, wait() reports the status and exec_failure()
 // says what happened (when this process drove the init).
+#include <unistd.h>
+
 #include <sys/types.h>
+#include <utility>
 
 #include <chrono>
 #include <memory>
@@ -183,9 +186,19 @@ class Container {
   Expected<void> save();
   Expected<void> require_alive(const char* operation) const;
   bool init_alive() const;
-  // The held pidfd, or a new one (owned by the caller: close it) after release_pidfd; -1 if
-  // the init is gone. `owned` tells which.
-  int init_pidfd(bool& owned) const;
+  // The held pidfd, or after release_pidfd a new one, closed when the returned value goes;
+  // fd < 0 if the init is gone.
+  struct InitPidfd {
+    int fd = -1;
+    bool owned = false;
+    InitPidfd(int f, bool o) : fd(f), owned(o) {}
+    InitPidfd(InitPidfd&& other) noexcept : fd(std::exchange(other.fd, -1)), owned(other.owned) {}
+    InitPidfd& operator=(InitPidfd&&) = delete;
+    ~InitPidfd() {
+      if (owned && fd >= 0) ::close(fd);
+    }
+  };
+  InitPidfd init_pidfd() const;
   reactor::Task<void> record_exit(ExitRecord exit, bool sync = true);
   std::string dir() const { return store_.container_dir(state_.id); }
   std::string fifo_path() const { return dir() + "/" + kExecFifoName; }

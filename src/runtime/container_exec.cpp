@@ -231,11 +231,10 @@ reactor::Task<Expected<std::unique_ptr<ExecProcess>>> Container::exec(Process pr
   const int first_safe_fd = std::max(kExecFirstSafeFd, report_target + 1);
 
   OwnedFds owned;
-  bool pidfd_owned = false;
-  const int target_pidfd = init_pidfd(pidfd_owned);
+  const InitPidfd target = init_pidfd();
+  const int target_pidfd = target.fd;
   if (target_pidfd < 0)
     co_return fail(Error(ErrorCode::ContainerNotRunning, context + ": the init is gone"));
-  if (pidfd_owned) owned.add(target_pidfd);
   int null_fd = owned.add(::open("/dev/null", O_RDWR | O_CLOEXEC));
   if (null_fd < 0) co_return fail(Error::from_errno(errno, context + ": open", "/dev/null"));
   int stdio[3];

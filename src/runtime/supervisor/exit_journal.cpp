@@ -14,7 +14,7 @@ namespace {
 
 constexpr std::uint64_t kCompactAbove = 1 << 20;  // bytes of mostly acknowledged records
 
-Expected<void> write_all(int fd, const std::string& text, const std::string& path) {
+Expected<void> write_journal_text(int fd, const std::string& text, const std::string& path) {
   std::size_t done = 0;
   while (done < text.size()) {
     ssize_t n = ::write(fd, text.data() + done, text.size() - done);
@@ -89,7 +89,7 @@ void ExitJournal::appended(const std::vector<ReapedExit>& batch, std::size_t byt
 Expected<void> ExitJournal::append(std::vector<ReapedExit>& batch) {
   if (batch.empty()) return {};
   std::string text = stage(batch);
-  if (auto written = write_all(fd_, text, path_); !written) return written;
+  if (auto written = write_journal_text(fd_, text, path_); !written) return written;
   if (::fdatasync(fd_) < 0) return fail(Error::from_errno(errno, "exit journal: fdatasync", path_));
   appended(batch, text.size());
   return {};
@@ -124,7 +124,7 @@ Expected<void> ExitJournal::compact() {
   if (fd < 0) return fail(Error::from_errno(errno, "exit journal: open", temp));
   std::string text;
   for (const auto& [seq, record] : pending_) text += record.to_json().dump() + "\n";
-  auto written = write_all(fd, text, temp);
+  auto written = write_journal_text(fd, text, temp);
   if (written && ::fdatasync(fd) < 0)
     written = fail(Error::from_errno(errno, "exit journal: fdatasync", temp));
   ::close(fd);
