@@ -272,6 +272,7 @@ std::vector<std::unique_ptr<HoldModel>> make_hold_models(const PeerContext& cont
   models.push_back(std::make_unique<WorkerModel>(context, "corral-lib"));
   models.push_back(make_corrald_hold_model(context));
   models.push_back(std::make_unique<WorkerModel>(context, "reactor"));
+  models.push_back(std::make_unique<WorkerModel>(context, "reactor-ns"));
   models.push_back(std::make_unique<WorkerModel>(context, "asio"));
   models.push_back(std::make_unique<WorkerModel>(context, "threads"));
   models.push_back(std::make_unique<ConmonModel>(context, "corral", context.corral_cli));

@@ -12,6 +12,7 @@
 #include "apps/corral-bench/concurrently.hpp"
 #include "apps/corral-bench/hold_models.hpp"
 #include "apps/corral-bench/measure.hpp"
+#include "bench/namespaced_children.hpp"
 #include "bench/wait_models.hpp"
 #include "reactor/ops.hpp"
 #include "reactor/reactor.hpp"
@@ -30,10 +31,17 @@ void say(const std::string& line) {
   std::fflush(stdout);
 }
 
-int wait_model_worker(WaitModel model, int n) {
+// `namespaced_rootfs` empty: plain children blocked on a pipe; else namespaced ones (the
+// kernel's share of a container's exit, namespaced_children.hpp), which only SIGKILL ends.
+int wait_model_worker(WaitModel model, int n, const std::string& namespaced_rootfs = {}) {
   int gate[2];
   if (::pipe2(gate, O_CLOEXEC) < 0) return 1;
-  auto pids = start_blocked_children(n, gate[0]);
+  std::vector<pid_t> pids;
+  std::string error;
+  if (namespaced_rootfs.empty())
+    pids = start_blocked_children(n, gate[0]);
+  else
+    pids = start_namespaced_children(n, namespaced_rootfs, error);
   ::close(gate[0]);
   WaitHooks hooks;
   hooks.ready = [] { say("ready"); };
@@ -43,10 +51,11 @@ int wait_model_worker(WaitModel model, int n) {
   };
   WaitOutcome outcome = wait_all(model, pids, hooks);
   ::close(gate[1]);
-  say(nlohmann::json{{"held", n},
+  say(nlohmann::json{{"held", pids.size()},
                      {"setup_s", outcome.setup_s},
                      {"seen", outcome.seen},
-                     {"exit_after_s", outcome.exit_after_s}}
+                     {"exit_after_s", outcome.exit_after_s},
+                     {"error", error}}
           .dump());
   return 0;
 }
@@ -125,6 +134,14 @@ int hold_worker_main(const std::vector<std::string>& args) {
   const std::string& model = args[0];
   int n = std::stoi(args[1]);
   if (model == "reactor") return wait_model_worker(WaitModel::Reactor, n);
+  if (model == "reactor-ns" && args.size() >= 4) {
+    auto config = load_config(args[3]);
+    if (!config) {
+      std::fprintf(stderr, "hold worker: %s\n", config.error().what().c_str());
+      return 1;
+    }
+    return wait_model_worker(WaitModel::Reactor, n, config->root.path);
+  }
   if (model == "asio") return wait_model_worker(WaitModel::Asio, n);
   if (model == "threads") return wait_model_worker(WaitModel::Threads, n);
   if (model == "corral-lib" && args.size() >= 6)

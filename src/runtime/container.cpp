@@ -73,7 +73,25 @@ Container::Container(StateStore store, ContainerSettings settings, ContainerStat
       state_(std::move(state)),
       config_(std::move(config)),
       manager_(std::move(manager)),
-      pidfd_(pidfd) {}
+      pidfd_(pidfd) {
+  // The configuration as state.json records it is made again from config_ at each save: a
+  // supervisor of thousands should not hold a second, JSON copy of every configuration.
+  if (state_.config.is_object() && state_.config.contains("corral")) {
+    config_recorded_ = true;
+    state_.config.erase("corral");
+    state_.config.erase("hooks");
+  }
+}
+
+ContainerState Container::state_for_disk() const {
+  ContainerState on_disk = state_;
+  if (config_recorded_) {
+    if (!on_disk.config.is_object()) on_disk.config = nlohmann::json::object();
+    on_disk.config["corral"] = protocol::config_to_json(config_);
+    on_disk.config["hooks"] = hooks_to_json(config_.hooks);
+  }
+  return on_disk;
+}
 
 Container::~Container() {
   close_pipe();
@@ -92,13 +110,15 @@ std::string Container::oci_state() const {
 }
 
 Expected<void> Container::save() {
-  auto saved = store_.save(state_);
+  state_unsaved_ = false;
+  auto saved = store_.save(state_for_disk());
   if (!saved) return fail(std::move(saved).error().with_context("container " + state_.id));
   return {};
 }
 
 reactor::Task<Expected<void>> Container::save_async(bool sync) {
-  auto saved = co_await store_.save_async(state_, sync);
+  state_unsaved_ = false;  // this write carries whatever a deferred exit left out
+  auto saved = co_await store_.save_async(state_for_disk(), sync);
   if (!saved) co_return fail(std::move(saved).error().with_context("container " + state_.id));
   co_return Expected<void>{};
 }
@@ -422,8 +442,7 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
     for (const auto& ns : config_.linux_spec.namespaces)
       state_.namespace_paths[proc_ns_name(ns.type)] =
           "/proc/" + std::to_string(state_.init_pid) + "/ns/" + proc_ns_name(ns.type);
-    state_.config = {{"corral", protocol::config_to_json(config_)},
-                     {"hooks", hooks_to_json(config_.hooks)}};
+    config_recorded_ = true;  // from now on state.json carries the configuration
     step = co_await save_async();
   }
   if (step) step = co_await send_sync(SyncType::ProcRun);
@@ -585,12 +604,28 @@ Expected<std::optional<ExitRecord>> Container::peek_exit() const {
   return std::optional<ExitRecord>{exit};
 }
 
-reactor::Task<void> Container::record_and_reap(ExitRecord exit, bool sync_state) {
-  // Written first, reaped second: should this process die in between, the zombie (and its
+reactor::Task<void> Container::record_and_reap(ExitRecord exit, ExitWrite write) {
+  // Recorded first, reaped second: should this process die in between, the zombie (and its
   // status) goes to our subreaper, not to oblivion.
-  co_await record_exit(exit, sync_state);
+  if (write == ExitWrite::Deferred) {
+    state_.exit = exit;
+    state_.status = ContainerStatus::Stopped;
+    state_unsaved_ = true;
+  } else {
+    co_await record_exit(exit, write == ExitWrite::Synced);
+  }
   reactor::reap_exited_child(state_.init_pid);
   reaped_ = true;
+}
+
+reactor::Task<Expected<void>> Container::save_unsaved() {
+  if (!state_unsaved_) co_return Expected<void>{};
+  // A container destroyed meanwhile has no directory left to write into.
+  if (::access(dir().c_str(), F_OK) != 0) {
+    state_unsaved_ = false;
+    co_return Expected<void>{};
+  }
+  co_return co_await save_async(/*sync=*/false);
 }
 
 reactor::Task<Expected<ExitRecord>> Container::wait() {
@@ -607,7 +642,7 @@ reactor::Task<Expected<ExitRecord>> Container::wait() {
     exit.code = child->code;
     exit.status = child->status;
     exit.time_ns = unix_time_ns();
-    co_await record_and_reap(exit, /*sync_state=*/true);
+    co_await record_and_reap(exit, ExitWrite::Synced);
     co_return exit;
   } else {
     InitPidfd init = init_pidfd();

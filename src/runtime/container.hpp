@@ -133,8 +133,18 @@ class Container {
   // between them. peek_exit: the exit of our own init once it has exited (nullopt while it
   // runs), learnt without reaping it, so the zombie keeps the status meanwhile.
   Expected<std::optional<ExitRecord>> peek_exit() const;
-  // Records `exit` in state.json (fsync'ed only if sync_state) and then reaps our init.
-  reactor::Task<void> record_and_reap(ExitRecord exit, bool sync_state);
+  // How record_and_reap writes the exit to state.json before the reap.
+  enum class ExitWrite {
+    Synced,    // written and fsync'ed: the only record there is
+    Unsynced,  // written, not synced: the caller's journal holds it durably
+    Deferred,  // kept in memory only (state_unsaved()) until save_unsaved(): ditto
+  };
+  // Records `exit` (see ExitWrite) and then reaps our init.
+  reactor::Task<void> record_and_reap(ExitRecord exit, ExitWrite write);
+  // True while a Deferred exit is in memory but not yet in state.json.
+  bool state_unsaved() const { return state_unsaved_; }
+  // Writes what a Deferred exit left unsaved (no sync); nothing if nothing is.
+  reactor::Task<Expected<void>> save_unsaved();
   // True when this process cloned the init (and so reaps it).
   bool our_child() const { return our_child_; }
   // Closes the init's pidfd: a supervisor of thousands keeps its descriptor table small (a
@@ -200,6 +210,10 @@ class Container {
   };
   InitPidfd init_pidfd() const;
   reactor::Task<void> record_exit(ExitRecord exit, bool sync = true);
+  bool state_unsaved_ = false;
+  // state.json holds the configuration (from create on): state_for_disk() adds it to state_.
+  bool config_recorded_ = false;
+  ContainerState state_for_disk() const;
   std::string dir() const { return store_.container_dir(state_.id); }
   std::string fifo_path() const { return dir() + "/" + kExecFifoName; }
   void close_pipe();

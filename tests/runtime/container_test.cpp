@@ -14,6 +14,7 @@
 #include "reactor/reactor.hpp"
 #include "reactor/when_all.hpp"
 #include "runtime/factory.hpp"
+#include "runtime/state_store.hpp"
 
 namespace corral {
 namespace {
@@ -101,6 +102,38 @@ TEST_F(ContainerTest, ExitStatusesAndExecFailureMessages) {
   EXPECT_NE(read_file(err_path_).find("exec: \"/etc/passwd\": permission denied"),
             std::string::npos)
       << read_file(err_path_);
+  EXPECT_EQ(count_entries(root_), 0);
+}
+
+// The supervisor's storm path: the exit is learnt without reaping, kept in memory only (its
+// journal holds it), the init reaped, and state.json written when asked.
+TEST_F(ContainerTest, ADeferredExitReachesStateJsonOnlyWhenSaved) {
+  auto c = factory_->create_container("deferred", rootfs_.config({"sh", "-c", "exit 5"}));
+  ASSERT_TRUE(c) << c.error().what();
+  ASSERT_TRUE((*c)->run_blocking({}));
+  reactor::Reactor reactor;
+  Expected<std::optional<ExitRecord>> exited = std::optional<ExitRecord>{};
+  for (int i = 0; i < 500 && exited && !*exited; ++i) {
+    exited = (*c)->peek_exit();
+    if (exited && !*exited) ::usleep(10'000);
+  }
+  ASSERT_TRUE(exited && *exited) << "the init did not exit";
+  const pid_t pid = (*c)->init_pid();
+  reactor.block_on((*c)->record_and_reap(**exited, Container::ExitWrite::Deferred));
+  EXPECT_TRUE((*c)->state_unsaved());
+  EXPECT_EQ((*c)->state().exit->status, 5);
+  // Reaped: the pid is no longer our child.
+  EXPECT_EQ(::waitpid(pid, nullptr, WNOHANG), -1);
+  auto on_disk = [&] { return StateStore(root_).load("deferred"); };
+  ASSERT_TRUE(on_disk());
+  EXPECT_FALSE(on_disk()->exit) << "written before it was asked for";
+  auto saved = reactor.block_on((*c)->save_unsaved());
+  ASSERT_TRUE(saved) << saved.error().what();
+  EXPECT_FALSE((*c)->state_unsaved());
+  ASSERT_TRUE(on_disk() && on_disk()->exit);
+  EXPECT_EQ(on_disk()->exit->status, 5);
+  EXPECT_EQ(on_disk()->status, ContainerStatus::Stopped);
+  EXPECT_TRUE((*c)->destroy_blocking());
   EXPECT_EQ(count_entries(root_), 0);
 }
 

@@ -124,7 +124,11 @@ TEST_F(CorraldCrashTest, KilledAtRandomMomentsEveryContainerIsAccountedFor) {
       }
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(random() % 500));
-    crash_and_await_restart();
+    try {
+      crash_and_await_restart();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "crash and restart: " << e.what();  // the reader is joined first
+    }
     ::shutdown(c.fd(), SHUT_RDWR);
     reader.join();
     if (HasFatalFailure()) return;

@@ -3,6 +3,7 @@
 // once (counted by their distinct mount namespaces), then killed through corrald, every exit
 // known, and nothing left once they are deleted.
 #include <set>
+#include <thread>
 
 #include "corrald_fixture.hpp"
 
@@ -67,6 +68,18 @@ TEST_F(CorraldTest, AThousandContainersUnderOneCorrald) {
     EXPECT_EQ(waited["exit"]["known"], true) << waited;
     EXPECT_EQ(waited["exit"]["shell_status"], 137) << waited;
   }
+  // The storm's state.json writes wait for the checkpoint after it (ExitGroupCommit): once the
+  // journal is emptied, every state.json holds its exit.
+  const std::string journal = root_ + "/exits.journal";
+  for (int i = 0; i < 600 && std::filesystem::file_size(journal) > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(std::filesystem::file_size(journal), 0u) << "no checkpoint within 30 s";
+  int recorded = 0;
+  for (const std::string& id : ids) {
+    auto state = json::parse(dir_.read("root/containers/" + id + "/state.json"), nullptr, false);
+    recorded += state.is_object() && state.contains("exit") && state["exit"]["status"] == 9;
+  }
+  EXPECT_EQ(recorded, kContainers);
   // The keeper captured each one's line.
   int logged = 0;
   for (const std::string& id : ids)

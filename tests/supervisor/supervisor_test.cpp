@@ -14,6 +14,7 @@
 #include "reactor/ops.hpp"
 #include "reactor/reactor.hpp"
 #include "runtime/spec/default_spec.hpp"
+#include "runtime/state_store.hpp"
 
 namespace corral::supervisor {
 namespace {
@@ -29,12 +30,16 @@ class SupervisorTest : public ::testing::Test {
     std::filesystem::copy_file("/bin/busybox", rootfs_ + "/bin/busybox");
     for (const char* tool : {"sh", "echo", "sleep", "printf", "dd"})
       std::filesystem::create_symlink("busybox", rootfs_ + "/bin/" + tool);
-    SupervisorOptions options;
-    options.root = dir_.file("root");
-    options.factory.init_path = CORRAL_BINARY_DIR "/src/init/corral-init";
-    options.max_log_line = 100;
-    options.backoff.initial = std::chrono::milliseconds(10);
-    auto opened = Supervisor::open(options);
+    options_.root = dir_.file("root");
+    options_.factory.init_path = CORRAL_BINARY_DIR "/src/init/corral-init";
+    options_.max_log_line = 100;
+    options_.backoff.initial = std::chrono::milliseconds(10);
+    reopen();
+  }
+
+  void reopen() {
+    sup_.reset();
+    auto opened = Supervisor::open(options_);
     ASSERT_TRUE(opened) << opened.error().what();
     sup_ = std::move(*opened);
     sup_->subscribe([this](const Event& e) { events_.push_back(std::string(to_string(e.type))); });
@@ -79,6 +84,7 @@ class SupervisorTest : public ::testing::Test {
   }
 
   cli::testing::TempDir dir_;
+  SupervisorOptions options_;
   std::string rootfs_;
   reactor::Reactor reactor_;
   std::unique_ptr<Supervisor> sup_;
@@ -149,6 +155,43 @@ TEST_F(SupervisorTest, OomKillIsReportedBeforeTheExit) {
   auto stats = sup_->stats(req.id);
   ASSERT_TRUE(stats);
   EXPECT_EQ((*stats)["oom_kill_count"], 1);
+}
+
+// Exits that arrive together are journaled and their state.json writes wait for the storm to
+// end; a shutdown that comes first writes them (here no checkpoint comes on its own).
+TEST_F(SupervisorTest, AStormsExitsAreInStateJsonAfterShutdownAndTheJournalIsEmpty) {
+  options_.exit_checkpoint_quiet = std::chrono::hours(1);
+  reopen();
+  constexpr int kContainers = 16;
+  std::vector<std::string> ids;
+  reactor_.block_on([&]() -> reactor::Task<void> {
+    for (int i = 0; i < kContainers; ++i) {
+      CreateRequest req = request("storm-" + std::to_string(i), {"sleep", "1000"});
+      auto ran = co_await sup_->run(req);
+      EXPECT_TRUE(ran) << ran.error().what();
+      if (ran) ids.push_back(req.id);
+    }
+    for (const auto& id : ids) EXPECT_TRUE(sup_->kill(id, SIGKILL));
+    for (const auto& id : ids) {
+      auto exit = co_await sup_->wait(id);
+      EXPECT_TRUE(exit && exit->known && shell_status(*exit) == 137) << id;
+    }
+    co_await sup_->shutdown(false);
+  }());
+  ASSERT_EQ(ids.size(), static_cast<std::size_t>(kContainers));
+  StateStore store(options_.root + "/containers");
+  for (const auto& id : ids) {
+    auto state = store.load(id);
+    ASSERT_TRUE(state) << state.error().what();
+    ASSERT_TRUE(state->exit) << id << ": no exit in state.json";
+    EXPECT_EQ(shell_status(*state->exit), 137) << id;
+  }
+  EXPECT_EQ(std::filesystem::file_size(options_.root + "/exits.journal"), 0u);
+  // Loaded again, to be removed by TearDown.
+  reopen();
+  auto recovered = reactor_.block_on(sup_->recover());
+  ASSERT_TRUE(recovered) << recovered.error().what();
+  EXPECT_EQ(*recovered, static_cast<std::size_t>(kContainers));
 }
 
 TEST_F(SupervisorTest, ErrorsNameTheContainer) {

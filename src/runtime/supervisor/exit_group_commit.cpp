@@ -64,6 +64,7 @@ reactor::Task<Expected<std::uint64_t>> ExitGroupCommit::commit(ReapedExit record
   last_seq_ = seq;
   unfolded_.insert(seq);
   queue_.push_back(std::move(record));
+  note_activity();
   // The first waiter to find no write in flight writes everything queued so far, itself
   // included; the others wait for that write (or the next one) to cover them.
   while (durable_through_ < seq && !broken_) {
@@ -80,6 +81,7 @@ reactor::Task<Expected<std::uint64_t>> ExitGroupCommit::commit(ReapedExit record
     if (synced) {
       journal_.appended(batch, text.size());
       durable_through_ = batch.back().seq;
+      last_batch_records_ = batch.size();
       ++batches_;
     } else {
       std::fprintf(stderr, "corrald: exit journal %s: %s (exits are synced one by one now)\n",
@@ -97,8 +99,12 @@ reactor::Task<Expected<std::uint64_t>> ExitGroupCommit::commit(ReapedExit record
 
 void ExitGroupCommit::folded(std::uint64_t seq) {
   unfolded_.erase(seq);
-  ++folds_;
-  folded_.notify_all();
+  note_activity();
+}
+
+void ExitGroupCommit::note_activity() {
+  ++activity_;
+  active_.notify_all();
 }
 
 std::uint64_t ExitGroupCommit::folded_through() const {
@@ -109,7 +115,8 @@ reactor::Task<void> ExitGroupCommit::checkpoint() {
   if (checkpointing_ || journal_.pending().empty()) co_return;
   checkpointing_ = true;
   const std::uint64_t through = folded_through();
-  folds_at_checkpoint_ = folds_;
+  activity_at_checkpoint_ = activity_;
+  checkpoint_again_ = false;
   const int fd = sync_fd_;
   const int err = co_await reactor::off_thread([fd] { return ::syncfs(fd) < 0 ? errno : 0; });
   checkpointing_ = false;
@@ -120,26 +127,28 @@ reactor::Task<void> ExitGroupCommit::checkpoint() {
   }
   // Truncating or compacting under an append in flight could lose that append: next time.
   if (writing_) {
-    folds_at_checkpoint_ = 0;
+    checkpoint_again_ = true;
     co_return;
   }
   if (auto dropped = journal_.acknowledge_through(through); !dropped)
     std::fprintf(stderr, "corrald: %s\n", dropped.error().what().c_str());
 }
 
-reactor::Task<void> ExitGroupCommit::run_checkpoints(std::stop_token token,
-                                                     std::chrono::milliseconds quiet) {
+reactor::Task<void> ExitGroupCommit::run_checkpoints(
+    std::stop_token token, std::chrono::milliseconds quiet,
+    std::function<reactor::Task<void>()> before_checkpoint) {
   while (!token.stop_requested()) {
-    if (folds_ == folds_at_checkpoint_) {
-      if (!co_await folded_.wait(token)) break;
+    if (activity_ == activity_at_checkpoint_ && !checkpoint_again_) {
+      if (!co_await active_.wait(token)) break;
       continue;
     }
-    // Wait until the folds stop for a while: a storm is synced once, after it.
+    // Wait until commits and folds stop for a while: a storm is synced once, after it.
     std::uint64_t seen;
     do {
-      seen = folds_;
+      seen = activity_;
       if (!co_await reactor::sleep_for(quiet).with_stop(token)) co_return;
-    } while (folds_ != seen);
+    } while (activity_ != seen);
+    if (before_checkpoint) co_await before_checkpoint();
     co_await checkpoint();
   }
 }

@@ -5,12 +5,15 @@
 // its directory): 10,000 exits at ~1 ms each is far longer than the kernel needs to reap them.
 // Instead an exit is appended to ROOT/exits.journal, and every exit that arrives while one
 // append is being synced waits for the next one: one write and one sync per batch (group
-// commit). Only then is the init reaped, and its state.json written without a sync. A
-// checkpoint, after a quiet spell, syncs the filesystem (syncfs, off the loop) and drops the
-// records whose state.json was written before it began. After a crash, the records still in
-// the journal are folded into their state.json files before anything else reads them.
+// commit). Only then is the init reaped. Its state.json is written later, without a sync, when
+// the storm is over: a checkpoint, after a quiet spell, first lets its owner write the state
+// files (before_checkpoint, which reports each record folded), then syncs the filesystem
+// (syncfs, off the loop) and drops the records whose state.json was written before it began. After
+// a crash, the records still in the journal are folded into their state.json files before anything
+// else reads them.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <set>
 #include <stop_token>
@@ -47,9 +50,14 @@ class ExitGroupCommit {
   void folded(std::uint64_t seq);
   // Syncs the state files' filesystem and drops the records folded before the sync began.
   reactor::Task<void> checkpoint();
-  // Checkpoints after every quiet spell of `quiet` that follows a fold, until `token` stops.
-  reactor::Task<void> run_checkpoints(std::stop_token token, std::chrono::milliseconds quiet);
+  // Checkpoints after every quiet spell of `quiet` that follows a commit or a fold, until
+  // `token` stops; `before_checkpoint`, if given, runs first each time (the deferred folds).
+  reactor::Task<void> run_checkpoints(std::stop_token token, std::chrono::milliseconds quiet,
+                                      std::function<reactor::Task<void>()> before_checkpoint = {});
 
+  // More exits than one are arriving together: the last batch carried several, or more are
+  // queued or being written. A lone exit is cheaper written to state.json at once.
+  bool storming() const { return last_batch_records_ > 1 || writing_ || !queue_.empty(); }
   std::size_t pending_records() const { return journal_.pending().size(); }
   std::uint64_t batches_written() const { return batches_; }
 
@@ -57,6 +65,7 @@ class ExitGroupCommit {
   ExitGroupCommit(ExitJournal journal, int sync_fd);
   // Every record up to the result is in its state.json.
   std::uint64_t folded_through() const;
+  void note_activity();  // a commit or a fold: the checkpoint loop waits for these to stop
 
   ExitJournal journal_;
   int sync_fd_ = -1;
@@ -67,10 +76,12 @@ class ExitGroupCommit {
   bool writing_ = false;               // a write+sync is in flight on journal_.fd()
   bool checkpointing_ = false;
   bool broken_ = false;  // a write failed: the file may hold a torn batch; no more appends
-  std::uint64_t folds_ = 0, folds_at_checkpoint_ = 0;
+  std::uint64_t activity_ = 0, activity_at_checkpoint_ = 0;
+  bool checkpoint_again_ = false;  // the last one found an append in flight and dropped nothing
   std::uint64_t batches_ = 0;
+  std::size_t last_batch_records_ = 0;
   Notifier written_;  // a batch was synced (or failed)
-  Notifier folded_;   // a fold happened (the checkpoint loop's wake-up)
+  Notifier active_;   // a commit or a fold happened (the checkpoint loop's wake-up)
 };
 
 }  // namespace corral::supervisor

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "reactor/ops.hpp"
 #include "reactor/reactor.hpp"
@@ -73,6 +74,7 @@ struct Supervisor::Entry {
   bool deleting = false;
   bool watching = false;
   unsigned pumps = 0;
+  unsigned state_writes = 0;  // deferred exits being written to state.json
   std::chrono::steady_clock::time_point started_at{};
   std::string log_path;
   LogWriter log;                     // only when this process pumps the logs
@@ -309,39 +311,7 @@ reactor::Task<void> Supervisor::watch(Entry& e, bool restart_first) {
       // A start still in flight writes state.json too: let it finish, so that the exit
       // recorded below is the last word on disk.
       while (e.busy) co_await e.idle.wait();
-      Expected<ExitRecord> waited = fail(Error(ErrorCode::SystemError, "not waited"));
-      if (e.reaped) {
-        ReapedExit record = *e.reaped;
-        e.reaped.reset();
-        co_await fold_reaped_exit(e, record);
-        waited = record.exit;
-      } else {
-        waited = co_await wait_journaled(e);
-      }
-      ExitRecord exit;
-      if (waited) {
-        exit = *waited;
-      } else if (e.container->state().exit) {
-        exit = *e.container->state().exit;  // reaped by a concurrent cleanup
-      } else {
-        exit.known = false;
-        exit.time_ns = unix_time_ns();
-      }
-      e.last_exit = exit;
-      if (const auto* cgroup = e.container->cgroup_manager()) {
-        // The one counter, not the whole stats(): this runs for every exit of a storm.
-        auto kills = cgroups::fs::read_keyed_u64_if_exists(cgroup->oom_events_path(), "oom_kill");
-        if (kills && kills->value_or(0) > 0) emit(EventType::Oom, e);
-      }
-      emit(EventType::Exited, e, exit);
-      if (e.kill_requested) e.stopped_by_user = true;
-      ExitFacts facts;
-      facts.status_known = exit.known;
-      facts.shell_status = shell_status(exit);
-      facts.kill_requested = e.kill_requested || e.deleting || shutting_down_;
-      facts.ran_for = std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::steady_clock::now() - e.started_at);
-      auto delay = e.tracker.on_exit(facts);
+      auto delay = co_await settle_exit(e);
       if (!delay) {
         (void)save_meta(e);
         e.exited.notify_all();
@@ -349,15 +319,7 @@ reactor::Task<void> Supervisor::watch(Entry& e, bool restart_first) {
       }
       e.restarting = true;
       (void)save_meta(e);
-      std::stop_source backoff;
-      e.backoff_stop = &backoff;
-      bool slept = false;
-      {
-        std::stop_callback on_shutdown(token, [&backoff] { backoff.request_stop(); });
-        auto sleeping = co_await reactor::sleep_for(*delay).with_stop(backoff.get_token());
-        slept = static_cast<bool>(sleeping);
-      }
-      e.backoff_stop = nullptr;
+      bool slept = co_await back_off(e, *delay);
       if (!slept || e.kill_requested || e.deleting || shutting_down_) {
         e.tracker.cancel_pending();
         if (e.kill_requested) e.stopped_by_user = true;
@@ -368,19 +330,7 @@ reactor::Task<void> Supervisor::watch(Entry& e, bool restart_first) {
       }
     }
     restart_now = false;
-    e.busy = true;
-    e.restarting = true;
-    Config config = e.container->config();
-    auto destroyed = co_await e.container->destroy();
-    if (!destroyed)
-      std::fprintf(stderr, "corrald: restart %s: %s\n", e.id.c_str(),
-                   destroyed.error().what().c_str());
-    auto launched = co_await launch(e, std::move(config), true);
-    e.busy = false;
-    e.restarting = false;
-    if (!launched) {
-      std::fprintf(stderr, "corrald: restart %s failed: %s\n", e.id.c_str(),
-                   launched.error().what().c_str());
+    if (!co_await restart(e)) {
       e.exited.notify_all();
       break;
     }
@@ -391,8 +341,76 @@ reactor::Task<void> Supervisor::watch(Entry& e, bool restart_first) {
   e.idle.notify_all();
 }
 
+// The exit of the run watch() waited for: learnt (reaped here, or reported by the keeper),
+// recorded, announced; returns the restart policy's backoff, or nothing for no restart. Apart
+// from watch() so that its locals live only while an exit is being handled.
+reactor::Task<std::optional<std::chrono::milliseconds>> Supervisor::settle_exit(Entry& e) {
+  Expected<ExitRecord> waited = fail(Error(ErrorCode::SystemError, "not waited"));
+  if (e.reaped) {
+    ReapedExit record = *e.reaped;
+    e.reaped.reset();
+    co_await fold_reaped_exit(e, record);
+    waited = record.exit;
+  } else {
+    waited = co_await wait_journaled(e);
+  }
+  ExitRecord exit;
+  if (waited) {
+    exit = *waited;
+  } else if (e.container->state().exit) {
+    exit = *e.container->state().exit;  // reaped by a concurrent cleanup
+  } else {
+    exit.known = false;
+    exit.time_ns = unix_time_ns();
+  }
+  e.last_exit = exit;
+  if (const auto* cgroup = e.container->cgroup_manager()) {
+    // The one counter, not the whole stats(): this runs for every exit of a storm.
+    auto kills = cgroups::fs::read_keyed_u64_if_exists(cgroup->oom_events_path(), "oom_kill");
+    if (kills && kills->value_or(0) > 0) emit(EventType::Oom, e);
+  }
+  emit(EventType::Exited, e, exit);
+  if (e.kill_requested) e.stopped_by_user = true;
+  ExitFacts facts;
+  facts.status_known = exit.known;
+  facts.shell_status = shell_status(exit);
+  facts.kill_requested = e.kill_requested || e.deleting || shutting_down_;
+  facts.ran_for = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - e.started_at);
+  co_return e.tracker.on_exit(facts);
+}
+
+// Apart from watch(), whose frame every watched container keeps while it runs: a Config and a
+// stop source in it would cost each container several kilobytes for a rare event.
+reactor::Task<bool> Supervisor::back_off(Entry& e, std::chrono::milliseconds delay) {
+  std::stop_source backoff;
+  e.backoff_stop = &backoff;
+  std::stop_callback on_shutdown(shutdown_.get_token(), [&backoff] { backoff.request_stop(); });
+  auto slept = co_await reactor::sleep_for(delay).with_stop(backoff.get_token());
+  e.backoff_stop = nullptr;
+  co_return static_cast<bool>(slept);
+}
+
+reactor::Task<bool> Supervisor::restart(Entry& e) {
+  e.busy = true;
+  e.restarting = true;
+  while (e.state_writes > 0) co_await e.idle.wait();  // the old run's deferred exit
+  Config config = e.container->config();
+  auto destroyed = co_await e.container->destroy();
+  if (!destroyed)
+    std::fprintf(stderr, "corrald: restart %s: %s\n", e.id.c_str(),
+                 destroyed.error().what().c_str());
+  auto launched = co_await launch(e, std::move(config), true);
+  e.busy = false;
+  e.restarting = false;
+  if (!launched)
+    std::fprintf(stderr, "corrald: restart %s failed: %s\n", e.id.c_str(),
+                 launched.error().what().c_str());
+  co_return static_cast<bool>(launched);
+}
+
 reactor::Task<void> Supervisor::wait_idle(Entry& e) {
-  while (e.watching || e.pumps > 0) co_await e.idle.wait();
+  while (e.watching || e.pumps > 0 || e.state_writes > 0) co_await e.idle.wait();
 }
 
 // ---- the API --------------------------------------------------------------------------------
@@ -612,13 +630,40 @@ reactor::Task<Expected<ExitRecord>> Supervisor::wait_journaled(Entry& e) {
   record.container_id = e.id;
   if (!checkpoints_running_) {
     checkpoints_running_ = true;
-    scope_.spawn(exits_->run_checkpoints(shutdown_.get_token(), options_.exit_checkpoint_quiet));
+    scope_.spawn(exits_->run_checkpoints(shutdown_.get_token(), options_.exit_checkpoint_quiet,
+                                         [this] { return write_deferred_exits(); }));
   }
   auto seq = co_await exits_->commit(std::move(record));
   if (!seq) co_return co_await c.wait();
-  co_await c.record_and_reap(**exited, /*sync_state=*/false);
-  exits_->folded(*seq);
+  // Durable in the journal: in a storm, state.json waits for its end (write_deferred_exits),
+  // so that its writes (a new inode each, and a discard of the old) do not slow the journal's.
+  if (exits_->storming() || !deferred_exits_.empty()) {
+    co_await c.record_and_reap(**exited, Container::ExitWrite::Deferred);
+    deferred_exits_.push_back({e.id, *seq});
+  } else {
+    co_await c.record_and_reap(**exited, Container::ExitWrite::Unsynced);
+    exits_->folded(*seq);
+  }
   co_return **exited;
+}
+
+reactor::Task<void> Supervisor::write_deferred_exits() {
+  for (DeferredExit& pending : std::exchange(deferred_exits_, {})) {
+    // Deleted or restarted since: nothing unsaved is left of that run.
+    if (Entry* e = find(pending.id); e && e->container) {
+      ++e->state_writes;  // a delete or a restart waits for this write
+      auto saved = co_await e->container->save_unsaved();
+      --e->state_writes;
+      e->idle.notify_all();
+      if (!saved)
+        std::fprintf(stderr, "corrald: %s (its exit stays in the journal)\n",
+                     saved.error().what().c_str());
+      else
+        exits_->folded(pending.seq);
+    } else {
+      exits_->folded(pending.seq);
+    }
+  }
 }
 
 // ---- exits reaped by another process --------------------------------------------------------
@@ -780,6 +825,7 @@ reactor::Task<void> Supervisor::shutdown(bool stop_containers) {
   shutdown_.request_stop();
   co_await scope_.join();
   // Leave an empty journal behind: the exits folded so far are synced now.
+  co_await write_deferred_exits();
   co_await exits_->checkpoint();
 }
 

@@ -160,6 +160,11 @@ class Supervisor {
   reactor::Task<void> watch(Entry& e, bool restart_first);
   void spawn_watch(Entry& e, bool restart_first);
   reactor::Task<void> wait_idle(Entry& e);
+  reactor::Task<std::optional<std::chrono::milliseconds>> settle_exit(Entry& e);
+  // The backoff before a restart: false if cut short (kill, delete, shutdown).
+  reactor::Task<bool> back_off(Entry& e, std::chrono::milliseconds delay);
+  // Destroys the exited run and launches the next: false if that failed (said on stderr).
+  reactor::Task<bool> restart(Entry& e);
 
   SupervisorOptions options_;
   Factory factory_;
@@ -169,10 +174,17 @@ class Supervisor {
   std::map<pid_t, ReapedExit> unclaimed_exits_;  // arrived before recover() finished
   bool recovered_ = false;
   reactor::Task<void> fold_reaped_exit(Entry& e, ReapedExit record);
-  // Our own init's exit: journaled (group commit), then reaped, then written to state.json
-  // without a sync; Container::wait() (state.json synced) when the journal cannot be used.
+  // Our own init's exit: journaled (group commit), then reaped; written to state.json (no sync)
+  // once the storm is over; Container::wait() (state.json synced) when the journal cannot be used.
   reactor::Task<Expected<ExitRecord>> wait_journaled(Entry& e);
   std::unique_ptr<ExitGroupCommit> exits_;
+  // Exits journaled and held in memory, written to state.json at the next checkpoint.
+  struct DeferredExit {
+    std::string id;
+    std::uint64_t seq = 0;
+  };
+  std::vector<DeferredExit> deferred_exits_;
+  reactor::Task<void> write_deferred_exits();
   bool checkpoints_running_ = false;
   void release_pidfd_if_possible(Entry& e);
   bool logs_handed_off() const { return static_cast<bool>(options_.log_handoff); }
