@@ -138,7 +138,7 @@ reactor::Task<int> serve(Options& options, reactor::SignalSet& signals, KeeperLi
   };
   // Never an init the supervisor still has to reap: its status is recorded first, and the
   // recording may take longer than the reaper's settle time in an exit storm.
-  OrphanReaper reaper([&sup](pid_t pid) { return sup.waits_for(pid); });
+  OrphanReaper reaper([&sup] { return sup.unreaped_inits(); });
   reactor::TaskScope tasks;
   tasks.spawn(server->serve(sup, on_shutdown, stop.get_token()));
   tasks.spawn(reaper.run(stop.get_token()));

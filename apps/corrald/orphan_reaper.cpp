@@ -13,14 +13,16 @@
 namespace corrald {
 
 // Our children, from /proc/self/task/TID/children (one reactor thread: every child is its
-// child), keeping those in state Z.
-std::set<pid_t> OrphanReaper::zombie_children() const {
+// child); only those not known are looked at, and kept if in state Z.
+std::set<pid_t> OrphanReaper::unknown_zombie_children(
+    const std::unordered_set<pid_t>& known) const {
   std::set<pid_t> zombies;
   pid_t self = ::getpid();
   std::ifstream children("/proc/" + std::to_string(self) + "/task/" + std::to_string(self) +
                          "/children");
   pid_t pid;
   while (children >> pid) {
+    if (known.count(pid)) continue;
     std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
     std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
     auto paren = text.rfind(')');
@@ -31,26 +33,30 @@ std::set<pid_t> OrphanReaper::zombie_children() const {
 }
 
 corral::reactor::Task<void> OrphanReaper::run(std::stop_token stop) {
+  std::set<pid_t> suspects;  // unknown zombies seen by the last scan
   while (!stop.stop_requested()) {
-    if (!co_await poke_.wait(stop)) break;
-    std::set<pid_t> suspects = zombie_children();
-    while (!suspects.empty() && !stop.stop_requested()) {
-      auto slept = co_await corral::reactor::sleep_for(settle_).with_stop(stop);
-      if (!slept) break;
-      std::set<pid_t> still;
-      for (pid_t pid : zombie_children())
-        if (suspects.count(pid) && !is_known_(pid)) {
-          siginfo_t info{};
-          if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG) == 0 &&
-              info.si_pid == pid) {
-            ++reaped_;
-            std::fprintf(stderr, "corrald: reaped orphan %d\n", pid);
-          }
-        } else {
-          still.insert(pid);
-        }
-      suspects = std::move(still);
+    if (!poked_ && suspects.empty()) {
+      if (!co_await poke_.wait(stop)) break;
+      continue;
     }
+    // The SIGCHLDs of a whole settle period make one scan.
+    auto slept = co_await corral::reactor::sleep_for(settle_).with_stop(stop);
+    if (!slept) break;
+    poked_ = false;
+    std::set<pid_t> still;
+    for (pid_t pid : unknown_zombie_children(known_())) {
+      if (!suspects.count(pid)) {
+        still.insert(pid);  // first seen: its own waiter may not have come to it yet
+        continue;
+      }
+      siginfo_t info{};
+      if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG) == 0 &&
+          info.si_pid == pid) {
+        ++reaped_;
+        std::fprintf(stderr, "corrald: reaped orphan %d\n", pid);
+      }
+    }
+    suspects = std::move(still);
   }
 }
 

@@ -7,13 +7,17 @@
 // that would steal the exit status. Those are reaped within moments of their exit by their own
 // waitid, so a zombie that is still there, and still not a known container init, one settle
 // period after it was first seen is an orphan. The reaper runs only after SIGCHLD and while
-// zombies remain: with nothing happening it costs nothing.
+// zombies remain: with nothing happening it costs nothing. A scan reads the child list once,
+// leaves out the known inits before looking at anything per process, and comes at most once
+// per settle period: an exit storm of 10,000 containers (10,000 SIGCHLDs, 10,000 zombies
+// waiting for their journal write) costs a few scans, not one /proc read per zombie per exit.
 #include <sys/types.h>
 
 #include <chrono>
 #include <functional>
 #include <set>
 #include <stop_token>
+#include <unordered_set>
 
 #include "reactor/task.hpp"
 #include "runtime/supervisor/notifier.hpp"
@@ -22,19 +26,24 @@ namespace corrald {
 
 class OrphanReaper {
  public:
-  // is_known(pid): true for pids that others wait for (the supervisor's container inits).
-  explicit OrphanReaper(std::function<bool(pid_t)> is_known,
+  // known(): the pids that others wait for (the supervisor's container inits).
+  explicit OrphanReaper(std::function<std::unordered_set<pid_t>()> known,
                         std::chrono::milliseconds settle = std::chrono::milliseconds(1000))
-      : is_known_(std::move(is_known)), settle_(settle) {}
+      : known_(std::move(known)), settle_(settle) {}
 
-  void on_sigchld() { poke_.notify_all(); }
+  void on_sigchld() {
+    poked_ = true;
+    poke_.notify_all();
+  }
   corral::reactor::Task<void> run(std::stop_token stop);
   std::size_t reaped() const { return reaped_; }
 
  private:
-  std::set<pid_t> zombie_children() const;
+  // Our zombie children that are not in `known`.
+  std::set<pid_t> unknown_zombie_children(const std::unordered_set<pid_t>& known) const;
 
-  std::function<bool(pid_t)> is_known_;
+  std::function<std::unordered_set<pid_t>()> known_;
+  bool poked_ = false;  // a SIGCHLD since the last scan began
   std::chrono::milliseconds settle_;
   corral::supervisor::Notifier poke_;
   std::size_t reaped_ = 0;

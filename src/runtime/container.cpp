@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include "reactor/ops.hpp"
@@ -83,14 +84,42 @@ Container::Container(StateStore store, ContainerSettings settings, ContainerStat
   }
 }
 
+nlohmann::json Container::recorded_config() const {
+  if (config_parked()) return nlohmann::json::parse(parked_config_);
+  return {{"corral", protocol::config_to_json(config_)}, {"hooks", hooks_to_json(config_.hooks)}};
+}
+
 ContainerState Container::state_for_disk() const {
   ContainerState on_disk = state_;
   if (config_recorded_) {
     if (!on_disk.config.is_object()) on_disk.config = nlohmann::json::object();
-    on_disk.config["corral"] = protocol::config_to_json(config_);
-    on_disk.config["hooks"] = hooks_to_json(config_.hooks);
+    nlohmann::json recorded = recorded_config();
+    on_disk.config["corral"] = std::move(recorded["corral"]);
+    on_disk.config["hooks"] = std::move(recorded["hooks"]);
   }
   return on_disk;
+}
+
+void Container::park_config() {
+  if (config_parked()) return;
+  parked_config_ = recorded_config().dump();
+  config_ = Config{};
+}
+
+void Container::unpark_config() const {
+  if (!config_parked()) return;
+  const nlohmann::json recorded = nlohmann::json::parse(parked_config_);
+  auto config = protocol::config_from_json(recorded["corral"]);
+  if (!config) {
+    // Our own text, made by park_config: only a bug can bring this here.
+    std::fprintf(stderr, "container %s: the parked configuration does not parse: %s\n",
+                 state_.id.c_str(), config.error().what().c_str());
+    std::abort();
+  }
+  config_ = std::move(*config);
+  config_.hooks = hooks_from_json(recorded["hooks"]);
+  parked_config_.clear();
+  parked_config_.shrink_to_fit();
 }
 
 Container::~Container() {
@@ -564,7 +593,7 @@ reactor::Task<Expected<void>> Container::start() {
   }
   state_.status = ContainerStatus::Running;
   if (auto saved = co_await save_async(); !saved) co_return saved;
-  co_await run_logged_hooks(config_.hooks.poststart, "poststart");
+  co_await run_logged_hooks(config().hooks.poststart, "poststart");
   co_return Expected<void>{};
 }
 
@@ -745,7 +774,7 @@ reactor::Task<Expected<void>> Container::destroy() {
     co_return fail(
         Error::from_errno(ec.value(), "destroy container " + state_.id + ": remove", dir()));
   state_.status = ContainerStatus::Stopped;
-  co_await run_logged_hooks(config_.hooks.poststop, "poststop");
+  co_await run_logged_hooks(config().hooks.poststop, "poststop");
   co_return Expected<void>{};
 }
 

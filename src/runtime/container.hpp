@@ -108,7 +108,16 @@ class Container {
   const std::string& id() const { return state_.id; }
   const ContainerState& state() const { return state_; }
   ContainerStatus status() const { return state_.status; }
-  const Config& config() const { return config_; }
+  // Unparks the configuration first if it was parked (park_config).
+  const Config& config() const {
+    unpark_config();
+    return config_;
+  }
+  // A supervisor of thousands keeps a running container's configuration as its compact JSON
+  // text (the form state.json records), about a third of the parsed Config, until something
+  // needs it again: exec, destroy's poststop hooks, a restart, a state.json write.
+  void park_config();
+  bool config_parked() const { return !parked_config_.empty(); }
   pid_t init_pid() const { return state_.init_pid; }
   // The init's pidfd (-1 once gone or never known): a supervisor polls it to learn of the exit
   // without starting wait() (which is not cancellable) until there is something to reap.
@@ -213,7 +222,11 @@ class Container {
   bool state_unsaved_ = false;
   // state.json holds the configuration (from create on): state_for_disk() adds it to state_.
   bool config_recorded_ = false;
+  // Non-empty while parked: {"corral": config, "hooks": hooks}, and config_ is empty.
+  mutable std::string parked_config_;
+  void unpark_config() const;
   ContainerState state_for_disk() const;
+  nlohmann::json recorded_config() const;  // {"corral": ..., "hooks": ...}, parked or not
   std::string dir() const { return store_.container_dir(state_.id); }
   std::string fifo_path() const { return dir() + "/" + kExecFifoName; }
   void close_pipe();
@@ -221,7 +234,7 @@ class Container {
   StateStore store_;
   ContainerSettings settings_;
   ContainerState state_;
-  Config config_;
+  mutable Config config_;  // mutable: config() unparks it
   std::unique_ptr<cgroups::Manager> manager_;
   int pidfd_ = -1;
   bool pidfd_released_ = false;

@@ -216,7 +216,7 @@ reactor::Task<Expected<std::unique_ptr<ExecProcess>>> Container::exec(Process pr
 
   // The PID namespace is joined by birth (below); every other one with one setns on the pidfd.
   unsigned ns_flags = 0;
-  for (const auto& ns : config_.linux_spec.namespaces)
+  for (const auto& ns : config().linux_spec.namespaces)
     if (ns.type != NamespaceType::Pid) ns_flags |= static_cast<unsigned>(clone_flag(ns.type));
 
   // The child's layout: 0-2 stdio, 3..P-1 preserved (left in place), P the init pipe, then the
@@ -339,8 +339,8 @@ reactor::Task<Expected<std::unique_ptr<ExecProcess>>> Container::exec(Process pr
   protocol::Bootstrap bootstrap;
   bootstrap.init_type = protocol::InitType::Setns;
   bootstrap.container_id = state_.id;
-  bootstrap.bundle = config_.bundle;
-  bootstrap.config = config_;
+  bootstrap.bundle = config().bundle;
+  bootstrap.config = config();
   bootstrap.config.process = std::move(process);
   bootstrap.preserved_fds = preserved;
   if (with_console) bootstrap.console_socket_fd = console_target;

@@ -14,6 +14,7 @@
 #include "reactor/reactor.hpp"
 #include "reactor/when_all.hpp"
 #include "runtime/factory.hpp"
+#include "runtime/spec/protocol.hpp"
 #include "runtime/state_store.hpp"
 
 namespace corral {
@@ -248,6 +249,47 @@ TEST_F(ContainerTest, CreateThenStartFromAnotherProcess) {
   EXPECT_EQ(shell_status(*exit), 7);
   EXPECT_FALSE(fs::exists(root_ + "/split/exec.fifo"));
   EXPECT_TRUE((*c)->destroy_blocking());
+}
+
+// corrald parks a running container's configuration as text: what state.json records while it
+// is parked, and what config() gives back, are what they were before.
+TEST_F(ContainerTest, AParkedConfigurationIsRecordedAndGivenBackUnchanged) {
+  Config config = rootfs_.config({"sleep", "1000"});
+  config.hooks.poststop.push_back(Hook{"/bin/true", {"true", "poststop"}, {"A=1"}, 5});
+  auto c = factory_->create_container("parked", config);
+  ASSERT_TRUE(c) << c.error().what();
+  ASSERT_TRUE((*c)->run_blocking());
+  const nlohmann::json recorded = StateStore(root_).load("parked")->config;
+  ASSERT_TRUE(recorded.contains("corral")) << recorded.dump();
+  const nlohmann::json original = protocol::config_to_json((*c)->config());
+
+  (*c)->park_config();
+  EXPECT_TRUE((*c)->config_parked());
+  ASSERT_TRUE((*c)->pause());  // writes state.json from the parked text
+  EXPECT_TRUE((*c)->config_parked());
+  EXPECT_EQ(StateStore(root_).load("parked")->config, recorded);
+  ASSERT_TRUE((*c)->resume());
+
+  // exec needs the namespaces: it unparks.
+  Process p = *config.process;
+  p.args = {"true"};
+  reactor::Reactor reactor;
+  auto exit = reactor.block_on([&]() -> reactor::Task<Expected<ExitRecord>> {
+    auto e = co_await (*c)->exec(p, {});
+    if (!e) co_return fail(std::move(e).error());
+    co_return co_await (*e)->wait();
+  }());
+  ASSERT_TRUE(exit) << exit.error().what();
+  EXPECT_EQ(shell_status(*exit), 0);
+  EXPECT_FALSE((*c)->config_parked());
+  EXPECT_EQ(protocol::config_to_json((*c)->config()), original);
+  EXPECT_EQ((*c)->config().hooks.poststop.size(), 1u);
+
+  (*c)->park_config();
+  ASSERT_TRUE((*c)->signal(SIGKILL, false));
+  EXPECT_TRUE((*c)->wait_blocking());
+  EXPECT_TRUE((*c)->destroy_blocking());  // its poststop hook comes from the parked text
+  EXPECT_EQ(count_entries(root_), 0);
 }
 
 TEST_F(ContainerTest, PauseResumeExecSignal) {

@@ -207,6 +207,46 @@ TEST_F(CorraldTest, AClientThatNeverReadsDoesNotStopTheOthers) {
   EXPECT_EQ(list["ok"], true) << list;
 }
 
+// corrald is a child subreaper: what a hook leaves running becomes corrald's child when the
+// hook exits, and nobody waits for it. The orphan reaper must reap it once it exits, and
+// leave the container's own init (a known child) alone.
+TEST_F(CorraldTest, AnOrphanLeftByAHookIsReapedAndTheInitIsNot) {
+  std::string id = make_id("orphan");
+  std::string b = bundle("orphan", {"sleep", "1000"});
+  json spec = json::parse(std::ifstream(b + "/config.json"));
+  spec["hooks"]["poststart"] =
+      json::array({{{"path", "/bin/sh"}, {"args", {"sh", "-c", "(sleep 0.3; exit 3) & exit 0"}}}});
+  std::ofstream(b + "/config.json") << spec.dump();
+  Client c(socket_);
+  auto run = c.call({{"verb", "run"}, {"id", id}, {"bundle", b}});
+  ASSERT_EQ(run["ok"], true) << run;
+  pid_t daemon = corrald_pid();
+  ASSERT_GT(daemon, 0);
+  auto zombie_children = [&] {
+    int zombies = 0;
+    std::ifstream children("/proc/" + std::to_string(daemon) + "/task/" + std::to_string(daemon) +
+                           "/children");
+    for (pid_t pid; children >> pid;) {
+      std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+      std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+      auto paren = text.rfind(')');
+      zombies += paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] == 'Z';
+    }
+    return zombies;
+  };
+  // Reaped within two settle periods (1 s each) of its exit; a generous bound, not a timing.
+  bool reaped = false;
+  for (int i = 0; i < 300 && !reaped; ++i) {
+    reaped = dir_.read("daemon.log").find("reaped orphan") != std::string::npos;
+    if (!reaped) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(reaped) << dir_.read("daemon.log");
+  EXPECT_EQ(zombie_children(), 0);
+  auto state = c.call({{"verb", "state"}, {"id", id}});
+  EXPECT_EQ(state["container"]["status"], "running") << state;
+  EXPECT_EQ(c.call({{"verb", "delete"}, {"id", id}, {"force", true}})["ok"], true);
+}
+
 TEST_F(CorraldTest, SigtermLeavesContainersRunningAndTheNextDaemonAdoptsThem) {
   std::string id = make_id("survivor");
   std::string b = bundle("survivor", {"sleep", "1000"});

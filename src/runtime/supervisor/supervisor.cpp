@@ -241,6 +241,7 @@ reactor::Task<Expected<void>> Supervisor::launch(Entry& e, Config config, bool s
     if (!started) co_return started;
     e.started_at = std::chrono::steady_clock::now();
     release_pidfd_if_possible(e);
+    e.container->park_config();  // until a restart, a delete or a state.json write needs it
   }
   co_return Expected<void>{};
 }
@@ -479,6 +480,7 @@ reactor::Task<Expected<ContainerInfo>> Supervisor::start(std::string id) {
   if (!started) co_return fail(std::move(started).error());
   e->started_at = std::chrono::steady_clock::now();
   release_pidfd_if_possible(*e);
+  e->container->park_config();
   emit(EventType::Started, *e);
   co_return info(*e);
 }
@@ -553,12 +555,13 @@ std::vector<ContainerInfo> Supervisor::list() const {
   return out;
 }
 
-bool Supervisor::waits_for(pid_t pid) const {
+std::unordered_set<pid_t> Supervisor::unreaped_inits() const {
+  std::unordered_set<pid_t> pids;
+  pids.reserve(entries_.size());
   for (const auto& [id, e] : entries_)
-    if (e->container && e->container->init_pid() == pid && e->container->our_child() &&
-        e->container->has_init())
-      return true;
-  return false;
+    if (e->container && e->container->our_child() && e->container->has_init())
+      pids.insert(e->container->init_pid());
+  return pids;
 }
 
 reactor::Task<Expected<ExitRecord>> Supervisor::wait(std::string id, std::stop_token token) {
@@ -763,6 +766,7 @@ reactor::Task<Expected<std::size_t>> Supervisor::recover() {
     ++loaded;
     const ContainerState& s = e.container->state();
     if (alive_status(e.container->status())) {
+      if (e.container->status() != ContainerStatus::Created) e.container->park_config();
       // Its exit is reported only if our reaper is its parent (it was orphaned by a corrald
       // under the same keeper); one left by a corrald that shut down went to the host's init.
       auto stat = read_proc_stat(s.init_pid);

@@ -29,6 +29,7 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -117,9 +118,10 @@ class Supervisor {
   reactor::Task<Expected<void>> remove(std::string id, bool force);
   Expected<ContainerInfo> state(const std::string& id) const;
   std::vector<ContainerInfo> list() const;
-  // True while `pid` is a container init this process started and has not reaped yet (its
-  // exit may already be recorded: it is reaped right after). A subreaper must leave it alone.
-  bool waits_for(pid_t pid) const;
+  // The container inits this process started and has not reaped yet (an exit may already be
+  // recorded: the reap comes right after). A subreaper must leave them alone. One set for all,
+  // built in one pass: a reaper asking pid by pid would cost O(containers) per zombie.
+  std::unordered_set<pid_t> unreaped_inits() const;
   // Returns the exit once the container is stopped for good (no restart pending). A stop
   // request on `token` ends the wait with ECANCELED-like SystemError.
   reactor::Task<Expected<ExitRecord>> wait(std::string id, std::stop_token token = {});
