@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -29,6 +30,9 @@ int child_main(void* arg) {
     [[maybe_unused]] ssize_t w = ::write(setup->report_fd, what, sizeof what);
     ::_exit(1);
   };
+  // Only SIGKILL ends these (they are PID-namespace inits): should the worker die before it
+  // sends it, the kernel does.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail(0);
   // Nothing of the parent's: only the report pipe stays open.
   ::close_range(0, static_cast<unsigned>(setup->report_fd) - 1, 0);
   ::close_range(static_cast<unsigned>(setup->report_fd) + 1, ~0U, 0);
@@ -65,7 +69,7 @@ int child_main(void* arg) {
 
 std::vector<pid_t> start_namespaced_children(int n, const std::string& rootfs, std::string& error) {
   constexpr std::size_t kStack = 64 * 1024;
-  static char stack[kStack] alignas(16);  // each child runs on its own copy (no CLONE_VM)
+  alignas(16) static char stack[kStack];  // each child runs on its own copy (no CLONE_VM)
   std::vector<pid_t> pids;
   pids.reserve(n);
   const int flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS;

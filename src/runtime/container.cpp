@@ -103,6 +103,9 @@ ContainerState Container::state_for_disk() const {
 void Container::park_config() {
   if (config_parked()) return;
   parked_config_ = recorded_config().dump();
+  // The recorded form has no linux.resources (state.json keeps only `update`'s changes): the
+  // parsed limits stay, or a restart would create the next run without them.
+  parked_resources_ = std::move(config_.linux_spec.resources);
   config_ = Config{};
 }
 
@@ -118,6 +121,8 @@ void Container::unpark_config() const {
   }
   config_ = std::move(*config);
   config_.hooks = hooks_from_json(recorded["hooks"]);
+  config_.linux_spec.resources = std::move(parked_resources_);
+  parked_resources_.reset();
   parked_config_.clear();
   parked_config_.shrink_to_fit();
 }
@@ -654,7 +659,9 @@ reactor::Task<Expected<void>> Container::save_unsaved() {
     state_unsaved_ = false;
     co_return Expected<void>{};
   }
-  co_return co_await save_async(/*sync=*/false);
+  auto saved = co_await save_async(/*sync=*/false);
+  if (!saved) state_unsaved_ = true;  // still to be written: the caller tries again later
+  co_return saved;
 }
 
 reactor::Task<Expected<ExitRecord>> Container::wait() {

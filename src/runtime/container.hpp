@@ -224,6 +224,7 @@ class Container {
   bool config_recorded_ = false;
   // Non-empty while parked: {"corral": config, "hooks": hooks}, and config_ is empty.
   mutable std::string parked_config_;
+  mutable std::optional<Resources> parked_resources_;  // not in the recorded form
   void unpark_config() const;
   ContainerState state_for_disk() const;
   nlohmann::json recorded_config() const;  // {"corral": ..., "hooks": ...}, parked or not

@@ -256,6 +256,9 @@ TEST_F(ContainerTest, CreateThenStartFromAnotherProcess) {
 TEST_F(ContainerTest, AParkedConfigurationIsRecordedAndGivenBackUnchanged) {
   Config config = rootfs_.config({"sleep", "1000"});
   config.hooks.poststop.push_back(Hook{"/bin/true", {"true", "poststop"}, {"A=1"}, 5});
+  Resources limits;
+  limits.pids = PidsResources{64};
+  config.linux_spec.resources = limits;
   auto c = factory_->create_container("parked", config);
   ASSERT_TRUE(c) << c.error().what();
   ASSERT_TRUE((*c)->run_blocking());
@@ -284,6 +287,9 @@ TEST_F(ContainerTest, AParkedConfigurationIsRecordedAndGivenBackUnchanged) {
   EXPECT_FALSE((*c)->config_parked());
   EXPECT_EQ(protocol::config_to_json((*c)->config()), original);
   EXPECT_EQ((*c)->config().hooks.poststop.size(), 1u);
+  // Not in the recorded form, and what a restart creates the next run with.
+  ASSERT_TRUE((*c)->config().linux_spec.resources && (*c)->config().linux_spec.resources->pids);
+  EXPECT_EQ((*c)->config().linux_spec.resources->pids->limit, 64);
 
   (*c)->park_config();
   ASSERT_TRUE((*c)->signal(SIGKILL, false));

@@ -9,9 +9,12 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <utility>
 
 #include "cli/temp_dir.hpp"
+#include "reactor/ops.hpp"
 #include "reactor/reactor.hpp"
+#include "reactor/scope.hpp"
 #include "reactor/when_all.hpp"
 
 namespace corral::supervisor {
@@ -85,6 +88,49 @@ TEST_F(ExitGroupCommitTest, CheckpointDropsOnlyWhatIsFolded) {
   log->folded(seqs[1]);
   reactor_.block_on(log->checkpoint());
   EXPECT_EQ(log->pending_records(), 0u);
+  EXPECT_EQ(std::filesystem::file_size(journal_), 0u);
+}
+
+// The owner folds its deferred exits in before_checkpoint; an exit committed while that runs
+// (a storm's straggler) must bring another round, not wait for the next commit, and a fold
+// that failed and asked for checkpoint_later is tried again.
+TEST_F(ExitGroupCommitTest, ACommitDuringTheFoldsAndARetryEachGetAnotherRound) {
+  auto log = open();
+  ASSERT_TRUE(log);
+  std::vector<std::uint64_t> unfolded;
+  int rounds = 0;
+  bool fail_once = true;
+  reactor_.block_on([&]() -> reactor::Task<void> {
+    std::stop_source stop;
+    reactor::TaskScope scope;
+    scope.spawn(log->run_checkpoints(
+        stop.get_token(), std::chrono::milliseconds(20), [&]() -> reactor::Task<void> {
+          ++rounds;
+          std::vector<std::uint64_t> now = std::exchange(unfolded, {});
+          if (rounds == 1) {
+            // The straggler: committed while the first round folds.
+            auto seq = co_await log->commit(exit_of("late", 300, 5, 1));
+            EXPECT_TRUE(seq);
+            if (seq) unfolded.push_back(*seq);
+          }
+          if (rounds == 2 && fail_once) {
+            fail_once = false;  // this round's fold fails: kept, and a retry asked for
+            unfolded = now;
+            log->checkpoint_later();
+            co_return;
+          }
+          for (auto seq : now) log->folded(seq);
+        }));
+    auto first = co_await log->commit(exit_of("first", 200, 5, 0));
+    EXPECT_TRUE(first);
+    if (first) unfolded.push_back(*first);
+    for (int i = 0; i < 500 && (log->pending_records() > 0 || rounds < 3); ++i)
+      (void)co_await reactor::sleep_for(std::chrono::milliseconds(10));
+    stop.request_stop();
+    co_await scope.join();
+  }());
+  EXPECT_GE(rounds, 3);
+  EXPECT_EQ(log->pending_records(), 0u) << "a record was left in the journal";
   EXPECT_EQ(std::filesystem::file_size(journal_), 0u);
 }
 

@@ -99,7 +99,6 @@ reactor::Task<Expected<std::uint64_t>> ExitGroupCommit::commit(ReapedExit record
 
 void ExitGroupCommit::folded(std::uint64_t seq) {
   unfolded_.erase(seq);
-  note_activity();
 }
 
 void ExitGroupCommit::note_activity() {
@@ -115,8 +114,6 @@ reactor::Task<void> ExitGroupCommit::checkpoint() {
   if (checkpointing_ || journal_.pending().empty()) co_return;
   checkpointing_ = true;
   const std::uint64_t through = folded_through();
-  activity_at_checkpoint_ = activity_;
-  checkpoint_again_ = false;
   const int fd = sync_fd_;
   const int err = co_await reactor::off_thread([fd] { return ::syncfs(fd) < 0 ? errno : 0; });
   checkpointing_ = false;
@@ -142,15 +139,24 @@ reactor::Task<void> ExitGroupCommit::run_checkpoints(
       if (!co_await active_.wait(token)) break;
       continue;
     }
-    // Wait until commits and folds stop for a while: a storm is synced once, after it.
+    // Wait until commits stop for a while: a storm is synced once, after it.
     std::uint64_t seen;
     do {
       seen = activity_;
       if (!co_await reactor::sleep_for(quiet).with_stop(token)) co_return;
     } while (activity_ != seen);
+    // Taken before the owner's folds: a commit that comes while they or the sync run brings
+    // another round.
+    activity_at_checkpoint_ = seen;
+    checkpoint_again_ = false;
     if (before_checkpoint) co_await before_checkpoint();
     co_await checkpoint();
   }
+}
+
+void ExitGroupCommit::checkpoint_later() {
+  checkpoint_again_ = true;
+  active_.notify_all();
 }
 
 }  // namespace corral::supervisor

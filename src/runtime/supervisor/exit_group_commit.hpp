@@ -50,14 +50,17 @@ class ExitGroupCommit {
   void folded(std::uint64_t seq);
   // Syncs the state files' filesystem and drops the records folded before the sync began.
   reactor::Task<void> checkpoint();
-  // Checkpoints after every quiet spell of `quiet` that follows a commit or a fold, until
-  // `token` stops; `before_checkpoint`, if given, runs first each time (the deferred folds).
+  // Checkpoints after every quiet spell of `quiet` that follows a commit, until `token` stops;
+  // `before_checkpoint`, if given, runs first each time (the owner's deferred folds).
   reactor::Task<void> run_checkpoints(std::stop_token token, std::chrono::milliseconds quiet,
                                       std::function<reactor::Task<void>()> before_checkpoint = {});
 
   // More exits than one are arriving together: the last batch carried several, or more are
   // queued or being written. A lone exit is cheaper written to state.json at once.
   bool storming() const { return last_batch_records_ > 1 || writing_ || !queue_.empty(); }
+  // Asks run_checkpoints for another round after a quiet spell even without a commit (a
+  // deferred fold failed and is to be tried again).
+  void checkpoint_later();
   std::size_t pending_records() const { return journal_.pending().size(); }
   std::uint64_t batches_written() const { return batches_; }
 
@@ -65,7 +68,7 @@ class ExitGroupCommit {
   ExitGroupCommit(ExitJournal journal, int sync_fd);
   // Every record up to the result is in its state.json.
   std::uint64_t folded_through() const;
-  void note_activity();  // a commit or a fold: the checkpoint loop waits for these to stop
+  void note_activity();  // a commit: the checkpoint loop waits for these to stop
 
   ExitJournal journal_;
   int sync_fd_ = -1;
@@ -77,11 +80,13 @@ class ExitGroupCommit {
   bool checkpointing_ = false;
   bool broken_ = false;  // a write failed: the file may hold a torn batch; no more appends
   std::uint64_t activity_ = 0, activity_at_checkpoint_ = 0;
-  bool checkpoint_again_ = false;  // the last one found an append in flight and dropped nothing
+  // Another round is due without a commit: the last one found an append in flight and
+  // dropped nothing, or the owner asked (checkpoint_later).
+  bool checkpoint_again_ = false;
   std::uint64_t batches_ = 0;
   std::size_t last_batch_records_ = 0;
   Notifier written_;  // a batch was synced (or failed)
-  Notifier active_;   // a commit or a fold happened (the checkpoint loop's wake-up)
+  Notifier active_;   // a commit happened, or checkpoint_later (the checkpoint loop's wake-up)
 };
 
 }  // namespace corral::supervisor

@@ -395,7 +395,11 @@ reactor::Task<bool> Supervisor::back_off(Entry& e, std::chrono::milliseconds del
 reactor::Task<bool> Supervisor::restart(Entry& e) {
   e.busy = true;
   e.restarting = true;
-  while (e.state_writes > 0) co_await e.idle.wait();  // the old run's deferred exit
+  // The old run's deferred exit goes to its state.json now, while the directory is still
+  // that run's: a checkpoint that came later would find the next run's directory.
+  while (e.state_writes > 0) co_await e.idle.wait();
+  if (auto saved = co_await e.container->save_unsaved(); !saved)
+    std::fprintf(stderr, "corrald: restart %s: %s\n", e.id.c_str(), saved.error().what().c_str());
   Config config = e.container->config();
   auto destroyed = co_await e.container->destroy();
   if (!destroyed)
@@ -658,11 +662,14 @@ reactor::Task<void> Supervisor::write_deferred_exits() {
       auto saved = co_await e->container->save_unsaved();
       --e->state_writes;
       e->idle.notify_all();
-      if (!saved)
-        std::fprintf(stderr, "corrald: %s (its exit stays in the journal)\n",
-                     saved.error().what().c_str());
-      else
+      if (saved) {
         exits_->folded(pending.seq);
+      } else {
+        std::fprintf(stderr, "corrald: %s (its exit stays in the journal; tried again later)\n",
+                     saved.error().what().c_str());
+        deferred_exits_.push_back(std::move(pending));
+        exits_->checkpoint_later();
+      }
     } else {
       exits_->folded(pending.seq);
     }
