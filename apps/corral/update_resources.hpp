@@ -5,15 +5,11 @@
 #include <string_view>
 
 #include "apps/corral/cli_args.hpp"
+#include "runtime/resources_json.hpp"  // parse_resources_json
 #include "runtime/spec/config.hpp"
 #include "runtime/spec/error.hpp"
 
 namespace corral::cli {
-
-// Parses a linux.resources JSON object with the config.json parser, so the same fields are
-// accepted or refused (blockIO, hugepageLimits, ... are refused there; see config_parser.hpp).
-// `source` names the text in errors ("update -r limits.json").
-Expected<Resources> parse_resources_json(std::string_view json_text, std::string_view source);
 
 // Applies the flags of `options` over `base`.
 Resources apply_update_flags(Resources base, const UpdateOptions& options);

@@ -1,6 +1,7 @@
 #include "runtime/container.hpp"
 #include "reactor/child_process.hpp"
 #include "runtime/default_devices.hpp"
+#include "runtime/resources_json.hpp"
 #include "runtime/unix_time.hpp"
 
 #include <fcntl.h>
@@ -81,12 +82,22 @@ Container::Container(StateStore store, ContainerSettings settings, ContainerStat
     config_recorded_ = true;
     state_.config.erase("corral");
     state_.config.erase("hooks");
+    state_.config.erase("linux_resources");
   }
 }
 
 nlohmann::json Container::recorded_config() const {
-  if (config_parked()) return nlohmann::json::parse(parked_config_);
-  return {{"corral", protocol::config_to_json(config_)}, {"hooks", hooks_to_json(config_.hooks)}};
+  nlohmann::json recorded;
+  if (config_parked())
+    recorded = nlohmann::json::parse(parked_config_);
+  else
+    recorded = {{"corral", protocol::config_to_json(config_)},
+                {"hooks", hooks_to_json(config_.hooks)}};
+  // The limits as created ("resources" beside them holds what `update` changed since): a
+  // container loaded from state.json and restarted gets them again.
+  const auto& resources = config_parked() ? parked_resources_ : config_.linux_spec.resources;
+  if (resources) recorded["linux_resources"] = resources_to_json(*resources);
+  return recorded;
 }
 
 ContainerState Container::state_for_disk() const {
@@ -94,15 +105,17 @@ ContainerState Container::state_for_disk() const {
   if (config_recorded_) {
     if (!on_disk.config.is_object()) on_disk.config = nlohmann::json::object();
     nlohmann::json recorded = recorded_config();
-    on_disk.config["corral"] = std::move(recorded["corral"]);
-    on_disk.config["hooks"] = std::move(recorded["hooks"]);
+    for (const char* key : {"corral", "hooks", "linux_resources"})
+      if (recorded.contains(key)) on_disk.config[key] = std::move(recorded[key]);
   }
   return on_disk;
 }
 
 void Container::park_config() {
   if (config_parked()) return;
-  parked_config_ = recorded_config().dump();
+  nlohmann::json recorded = recorded_config();
+  recorded.erase("linux_resources");  // kept parsed (parked_resources_) instead
+  parked_config_ = recorded.dump();
   // The recorded form has no linux.resources (state.json keeps only `update`'s changes): the
   // parsed limits stay, or a restart would create the next run without them.
   parked_resources_ = std::move(config_.linux_spec.resources);

@@ -1,5 +1,9 @@
 #include "runtime/resources_json.hpp"
 
+#include <fmt/format.h>
+
+#include "runtime/spec/config_parser.hpp"
+
 namespace corral {
 namespace {
 
@@ -43,6 +47,28 @@ nlohmann::json resources_to_json(const Resources& resources) {
     out["devices"] = std::move(devices);
   }
   return out;
+}
+
+Expected<Resources> parse_resources_json(std::string_view json_text, std::string_view source) {
+  nlohmann::json resources;
+  try {
+    resources = nlohmann::json::parse(json_text.begin(), json_text.end());
+  } catch (const nlohmann::json::exception& e) {
+    return fail(
+        Error(ErrorCode::ConfigInvalid, fmt::format("{}: malformed JSON: {}", source, e.what())));
+  }
+  if (!resources.is_object()) {
+    return fail(Error(ErrorCode::ConfigInvalid,
+                      fmt::format("{}: expected a JSON object of resources", source)));
+  }
+  // The parser reads resources only inside a config document; a minimal one around them lets
+  // `update` accept exactly what config.json accepts, with the same checks and messages.
+  nlohmann::json wrapper{{"ociVersion", "1.2.0"},
+                         {"root", {{"path", "/"}}},
+                         {"linux", {{"resources", std::move(resources)}}}};
+  auto config = parse_config(wrapper.dump(), "/");
+  if (!config) return fail(std::move(config).error().with_context(source));
+  return config->linux_spec.resources.value_or(Resources{});
 }
 
 }  // namespace corral

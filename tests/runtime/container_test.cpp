@@ -298,6 +298,43 @@ TEST_F(ContainerTest, AParkedConfigurationIsRecordedAndGivenBackUnchanged) {
   EXPECT_EQ(count_entries(root_), 0);
 }
 
+// A supervisor that restarts a container it loaded from state.json creates the next run from
+// the loaded configuration: its limits (as created, with `update`'s changes on top) and device
+// rules must be in it, or the next run would have none.
+TEST_F(ContainerTest, ALoadedContainerHasItsLimitsAndDeviceRules) {
+  Config config = rootfs_.config({"sleep", "1000"});
+  Resources limits;
+  limits.pids = PidsResources{64};
+  limits.memory = MemoryResources{};
+  limits.memory->limit = 256 * 1024 * 1024;
+  limits.devices.push_back(DeviceRule{false, 'a', std::nullopt, std::nullopt, "rwm"});
+  limits.devices.push_back(DeviceRule{true, 'c', 1, 3, "rw"});
+  config.linux_spec.resources = limits;
+  auto c = factory_->create_container("limits", config);
+  ASSERT_TRUE(c) << c.error().what();
+  ASSERT_TRUE((*c)->run_blocking());
+  Resources change;
+  change.pids = PidsResources{32};
+  ASSERT_TRUE((*c)->update(change));
+
+  auto loaded = factory_->load("limits");
+  ASSERT_TRUE(loaded) << loaded.error().what();
+  const auto& resources = (*loaded)->config().linux_spec.resources;
+  ASSERT_TRUE(resources);
+  ASSERT_TRUE(resources->pids && resources->memory && resources->memory->limit);
+  EXPECT_EQ(resources->pids->limit, 32) << "the update wins over the created limit";
+  EXPECT_EQ(*resources->memory->limit, 256 * 1024 * 1024);
+  ASSERT_EQ(resources->devices.size(), 2u);
+  EXPECT_FALSE(resources->devices[0].allow);
+  EXPECT_TRUE(resources->devices[1].allow);
+  EXPECT_EQ(resources->devices[1].major, std::optional<std::int64_t>(1));
+  EXPECT_EQ(resources->devices[1].minor, std::optional<std::int64_t>(3));
+
+  ASSERT_TRUE((*c)->signal(SIGKILL, false));
+  EXPECT_TRUE((*c)->wait_blocking());
+  EXPECT_TRUE((*c)->destroy_blocking());
+}
+
 TEST_F(ContainerTest, PauseResumeExecSignal) {
   auto c = factory_->create_container("long", rootfs_.config({"sleep", "1000"}));
   ASSERT_TRUE(c);
