@@ -9,6 +9,7 @@
 #include <string>
 
 #include "reactor/ops.hpp"
+#include "runtime/proc_stat.hpp"
 
 namespace corrald {
 
@@ -23,11 +24,7 @@ std::set<pid_t> OrphanReaper::unknown_zombie_children(
   pid_t pid;
   while (children >> pid) {
     if (known.count(pid)) continue;
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-    auto paren = text.rfind(')');
-    if (paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] == 'Z')
-      zombies.insert(pid);
+    if (auto stat = corral::read_proc_stat(pid); stat && stat->state == 'Z') zombies.insert(pid);
   }
   return zombies;
 }

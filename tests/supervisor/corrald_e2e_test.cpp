@@ -2,6 +2,7 @@
 // containers (corral spec's default config with another command), driven through a raw socket
 // and through corralctl.
 #include "corrald_fixture.hpp"
+#include "runtime/proc_stat.hpp"
 
 namespace corral::supervisor {
 namespace {
@@ -237,10 +238,8 @@ TEST_F(CorraldTest, AnOrphanLeftByAHookIsReapedAndTheInitIsNot) {
     std::ifstream children("/proc/" + std::to_string(daemon) + "/task/" + std::to_string(daemon) +
                            "/children");
     for (pid_t pid; children >> pid;) {
-      std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-      std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-      auto paren = text.rfind(')');
-      zombies += paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] == 'Z';
+      auto stat = read_proc_stat(pid);
+      zombies += stat && stat->state == 'Z';
     }
     return zombies;
   };
