@@ -86,13 +86,13 @@ Container::Container(StateStore store, ContainerSettings settings, ContainerStat
   }
 }
 
+nlohmann::json Container::recorded_config_without_limits() const {
+  if (config_parked()) return nlohmann::json::parse(parked_config_);
+  return {{"corral", protocol::config_to_json(config_)}, {"hooks", hooks_to_json(config_.hooks)}};
+}
+
 nlohmann::json Container::recorded_config() const {
-  nlohmann::json recorded;
-  if (config_parked())
-    recorded = nlohmann::json::parse(parked_config_);
-  else
-    recorded = {{"corral", protocol::config_to_json(config_)},
-                {"hooks", hooks_to_json(config_.hooks)}};
+  nlohmann::json recorded = recorded_config_without_limits();
   // The limits as created ("resources" beside them holds what `update` changed since): a
   // container loaded from state.json and restarted gets them again.
   const auto& resources = config_parked() ? parked_resources_ : config_.linux_spec.resources;
@@ -113,11 +113,9 @@ ContainerState Container::state_for_disk() const {
 
 void Container::park_config() {
   if (config_parked()) return;
-  nlohmann::json recorded = recorded_config();
-  recorded.erase("linux_resources");  // kept parsed (parked_resources_) instead
-  parked_config_ = recorded.dump();
-  // The recorded form has no linux.resources (state.json keeps only `update`'s changes): the
-  // parsed limits stay, or a restart would create the next run without them.
+  parked_config_ = recorded_config_without_limits().dump();
+  // The parked text has no linux.resources (config_to_json leaves them out): the parsed limits
+  // stay beside it, or a restart would create the next run without them.
   parked_resources_ = std::move(config_.linux_spec.resources);
   config_ = Config{};
 }
@@ -625,9 +623,13 @@ reactor::Task<Expected<void>> Container::run(ProcessIo io) {
 
 // The exit and its time go to state.json through the reactor; a container whose directory is
 // already gone (destroyed) has nothing left to record into.
-reactor::Task<void> Container::record_exit(ExitRecord exit, bool sync) {
+void Container::mark_exited(ExitRecord exit) {
   state_.exit = exit;
   state_.status = ContainerStatus::Stopped;
+}
+
+reactor::Task<void> Container::record_exit(ExitRecord exit, bool sync) {
+  mark_exited(exit);
   if (::access(dir().c_str(), F_OK) == 0) (void)co_await save_async(sync);
 }
 
@@ -655,8 +657,7 @@ reactor::Task<void> Container::record_and_reap(ExitRecord exit, ExitWrite write)
   // Recorded first, reaped second: should this process die in between, the zombie (and its
   // status) goes to our subreaper, not to oblivion.
   if (write == ExitWrite::Deferred) {
-    state_.exit = exit;
-    state_.status = ContainerStatus::Stopped;
+    mark_exited(exit);
     state_unsaved_ = true;
   } else {
     co_await record_exit(exit, write == ExitWrite::Synced);

@@ -218,6 +218,7 @@ class Container {
     }
   };
   InitPidfd init_pidfd() const;
+  void mark_exited(ExitRecord exit);  // in memory only
   reactor::Task<void> record_exit(ExitRecord exit, bool sync = true);
   bool state_unsaved_ = false;
   // state.json holds the configuration (from create on): state_for_disk() adds it to state_.
@@ -228,6 +229,7 @@ class Container {
   void unpark_config() const;
   ContainerState state_for_disk() const;
   nlohmann::json recorded_config() const;  // {"corral": ..., "hooks": ...}, parked or not
+  nlohmann::json recorded_config_without_limits() const;  // no "linux_resources"
   std::string dir() const { return store_.container_dir(state_.id); }
   std::string fifo_path() const { return dir() + "/" + kExecFifoName; }
   void close_pipe();

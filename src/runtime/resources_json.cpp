@@ -1,8 +1,6 @@
 #include "runtime/resources_json.hpp"
 
-#include <fmt/format.h>
-
-#include "runtime/spec/config_parser.hpp"
+#include "runtime/spec/config_fragment.hpp"
 
 namespace corral {
 namespace {
@@ -50,24 +48,9 @@ nlohmann::json resources_to_json(const Resources& resources) {
 }
 
 Expected<Resources> parse_resources_json(std::string_view json_text, std::string_view source) {
-  nlohmann::json resources;
-  try {
-    resources = nlohmann::json::parse(json_text.begin(), json_text.end());
-  } catch (const nlohmann::json::exception& e) {
-    return fail(
-        Error(ErrorCode::ConfigInvalid, fmt::format("{}: malformed JSON: {}", source, e.what())));
-  }
-  if (!resources.is_object()) {
-    return fail(Error(ErrorCode::ConfigInvalid,
-                      fmt::format("{}: expected a JSON object of resources", source)));
-  }
-  // The parser reads resources only inside a config document; a minimal one around them lets
-  // `update` accept exactly what config.json accepts, with the same checks and messages.
-  nlohmann::json wrapper{{"ociVersion", "1.2.0"},
-                         {"root", {{"path", "/"}}},
-                         {"linux", {{"resources", std::move(resources)}}}};
-  auto config = parse_config(wrapper.dump(), "/");
-  if (!config) return fail(std::move(config).error().with_context(source));
+  auto config =
+      parse_config_fragment(json_text, source, "/linux/resources", "a JSON object of resources");
+  if (!config) return fail(std::move(config).error());
   return config->linux_spec.resources.value_or(Resources{});
 }
 
