@@ -1,8 +1,6 @@
 #include "reactor/child_process.hpp"
 
 #include <fcntl.h>
-#include <sched.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -13,6 +11,7 @@
 
 #include "reactor/reactor.hpp"
 #include "reactor/signals.hpp"
+#include "reactor/vfork_clone.hpp"
 
 extern char** environ;
 
@@ -35,20 +34,6 @@ struct ChildStart {
   char* const* envp;
   int exec_errno;
 };
-
-// The child's stack: one per thread, kept for the thread's life. Never unmapped, because a
-// vfork child never returns from its frames and a sanitizer would otherwise see stale poison.
-char* child_stack_top() {
-  constexpr std::size_t kStackSize = 256 * 1024;
-  thread_local char* top = nullptr;
-  if (top == nullptr) {
-    void* base = ::mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE,
-                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
-    if (base == MAP_FAILED) return nullptr;
-    top = static_cast<char*>(base) + kStackSize;
-  }
-  return top;
-}
 
 // Runs in the child between clone and execve: system calls only, no allocation, nothing that
 // takes a lock (the parent's threads may hold them).
@@ -103,23 +88,10 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnOptions& options) {
     env_storage = c_strings(options.env);
     envp = env_storage.data();
   }
-  char* stack_top = child_stack_top();
-  if (stack_top == nullptr) return fail(errno_code(ENOMEM));
-
-  // CLONE_VM | CLONE_VFORK, as posix_spawn does: no page tables are copied (a supervisor with a
-  // large heap spawns as fast as a small one), and the parent resumes only once the child has
-  // exec'd or died. All signals stay blocked across the clone so that no handler of ours runs
-  // in the child; the child resets dispositions and unblocks before it execs.
   ChildStart start{&options, argv.data(), envp, 0};
-  sigset_t all, previous;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &previous);
   int pidfd = -1;
-  int pid = ::clone(&exec_child, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &start,
-                    &pidfd);
-  int clone_errno = errno;
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  if (pid < 0) return fail(errno_code(clone_errno));
+  int pid = vfork_clone(&exec_child, &start, CLONE_PIDFD, &pidfd);
+  if (pid < 0) return fail(errno_code(errno));
 
   ChildProcess child;
   child.pid_ = static_cast<pid_t>(pid);

@@ -14,6 +14,7 @@
 #include <cstdlib>
 
 #include "reactor/signals.hpp"
+#include "reactor/vfork_clone.hpp"
 #include "runtime/quiet_pipe_write.hpp"
 #include "runtime/thread_namespaces.hpp"
 
@@ -53,8 +54,8 @@ struct ChildReport {
   int err;
 };
 
-// Everything the child needs, prepared by the parent: between clone3 and execve the child makes
-// only async-signal-safe system calls.
+// Everything the child needs, prepared by the parent: between the clone and execve the child
+// makes only async-signal-safe system calls.
 struct ChildPlan {
   const int* ns_fds;  // joined in order (a user namespace first)
   std::size_t ns_count;
@@ -76,7 +77,8 @@ struct ChildPlan {
   char* const* envp;
 };
 
-[[noreturn]] void child_fail(int report_fd, ChildStage stage, int err) {
+__attribute__((no_sanitize("address"))) [[noreturn]] void child_fail(int report_fd,
+                                                                     ChildStage stage, int err) {
   ChildReport report{stage, err};
   [[maybe_unused]] ssize_t n = ::write(report_fd, &report, sizeof report);
   ::_exit(120);
@@ -84,7 +86,7 @@ struct ChildPlan {
 
 // In the child: join namespaces, wait for the id maps, become root of the user namespace, lay
 // out the fds (see below), exec.
-[[noreturn]] void child_main(const ChildPlan& plan) {
+__attribute__((no_sanitize("address"))) [[noreturn]] void child_main(const ChildPlan& plan) {
   for (std::size_t i = 0; i < plan.ns_count; ++i)
     if (::setns(plan.ns_fds[i], 0) < 0)
       child_fail(plan.report_fd, ChildStage::JoinNamespace, errno);
@@ -142,6 +144,10 @@ struct ChildPlan {
       ::execve(plan.program, plan.argv, plan.envp);
   }
   child_fail(ok ? report_target : plan.report_fd, ChildStage::Exec, errno);
+}
+
+__attribute__((no_sanitize("address"))) int vfork_child_entry(void* plan) {
+  child_main(*static_cast<const ChildPlan*>(plan));
 }
 
 const char* stage_step(ChildStage stage) {
@@ -335,7 +341,19 @@ Expected<SpawnedProcess> spawn_init(const InitSpawn& spawn) {
     if (auto entered = thread_namespaces.enter(join.fd, join.type, *join.path); !entered)
       return fail(std::move(entered).error());
   int pidfd = -1;
+  // Without a user namespace the child needs nothing from us before it execs, so it can run in
+  // our memory while we wait (no page tables copied: a supervisor holding thousands of
+  // containers would otherwise copy its whole heap's for every start, and take copy-on-write
+  // faults after). With one, we must write its id maps while it waits, or it is an
+  // intermediate that clones again: those are forked.
+  const bool in_our_memory =
+      !new_user_ns && !joins_user_ns && (spawn.clone_flags & CLONE_NEWTIME) == 0;
   auto cloned = with_pid_namespace_for_children(pid_ns_fd, [&]() -> long {
+    if (in_our_memory) {
+      int pid =
+          reactor::vfork_clone(&vfork_child_entry, &plan, CLONE_PIDFD | spawn.clone_flags, &pidfd);
+      return pid < 0 ? -errno : pid;
+    }
     clone_args args{};
     args.flags = CLONE_PIDFD | (joins_user_ns ? 0 : spawn.clone_flags);
     args.pidfd = reinterpret_cast<__u64>(&pidfd);
