@@ -4,6 +4,7 @@
 
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -143,6 +144,29 @@ TEST_F(CgroupV1, CreateMakesEveryDirectoryAndFillsANestedCpuset) {
   EXPECT_EQ(trimmed(dir("cpuset") + "/cpuset.mems"), trimmed(root + "/cpuset.mems"));
   EXPECT_EQ(trimmed(root + top_ + "/nested/cpuset.cpus"), trimmed(root + "/cpuset.cpus"));
   EXPECT_TRUE(manager_->create()) << "creating again is fine";
+}
+
+TEST_F(CgroupV1, TheCpusetParentGivesNewChildrenItsCpusButTheRootIsLeftAlone) {
+  const std::string root = layout_.v1_roots.at("cpuset");
+  const std::string root_flag = trimmed(root + "/cgroup.clone_children");
+  manager_ = open(top_ + "/nested/group");
+  ASSERT_TRUE(manager_);
+  ASSERT_TRUE(manager_->create());
+  const std::string parent = root + top_ + "/nested";
+  EXPECT_EQ(trimmed(parent + "/cgroup.clone_children"), "1");
+  // A sibling made by anyone now starts with the parent's cpus and mems, as fill_cpuset would
+  // have written them.
+  ASSERT_EQ(::mkdir((parent + "/sibling").c_str(), 0755), 0);
+  EXPECT_EQ(trimmed(parent + "/sibling/cpuset.cpus"), trimmed(parent + "/cpuset.cpus"));
+  EXPECT_EQ(trimmed(parent + "/sibling/cpuset.mems"), trimmed(parent + "/cpuset.mems"));
+  EXPECT_EQ(::rmdir((parent + "/sibling").c_str()), 0);
+
+  // A group right under the hierarchy's root: the root's flag would change every group the host
+  // makes, so it stays as it was.
+  manager_ = open(top_);
+  ASSERT_TRUE(manager_ && manager_->create());
+  EXPECT_EQ(trimmed(root + "/cgroup.clone_children"), root_flag);
+  EXPECT_FALSE(trimmed(dir("cpuset") + "/cpuset.cpus").empty());
 }
 
 TEST_F(CgroupV1, ApplyMemoryLimitsInEitherDirection) {

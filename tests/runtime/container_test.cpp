@@ -58,9 +58,13 @@ class ContainerTest : public ::testing::Test {
     std::error_code ec;
     // The per-test cgroup parent, in every hierarchy (empty once each test destroyed its groups).
     std::string name = "corral-test-" + std::to_string(::getpid());
+    // A killed container's last tasks may still be leaving its group: retry EBUSY a while.
     for (auto it = fs::directory_iterator("/sys/fs/cgroup", ec);
-         !ec && it != fs::directory_iterator(); ++it)
-      ::rmdir((it->path() / name).c_str());
+         !ec && it != fs::directory_iterator(); ++it) {
+      const std::string dir = (it->path() / name).string();
+      for (int attempt = 0; attempt < 100 && ::rmdir(dir.c_str()) < 0 && errno == EBUSY; ++attempt)
+        ::usleep(20'000);
+    }
   }
 
   // Runs args to the end; returns the shell status. stdout/stderr go to out_/err_.

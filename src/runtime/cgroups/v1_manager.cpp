@@ -45,12 +45,33 @@ std::string V1Manager::file(const std::string& controller, std::string_view name
 }
 
 Expected<void> V1Manager::create() {
+  if (const auto it = dirs_.find("cpuset"); it != dirs_.end())
+    if (auto prepared = prepare_cpuset_parent(fs::parent_dir(it->second)); !prepared)
+      return prepared;
   for (const auto& dir : unique_dirs()) {
     if (auto made = fs::make_dirs(dir); !made) {
       return fail(std::move(made.error()).with_context("create cgroup"));
     }
   }
   if (const auto it = dirs_.find("cpuset"); it != dirs_.end()) return fill_cpuset(it->second);
+  return {};
+}
+
+// Writing a new group's cpus costs the kernel a walk over every sibling group and, in a cpuset
+// that balances load, a rebuild of the scheduling domains over every cpuset of the host: with
+// thousands of containers under one parent, starting them became quadratic. With the parent's
+// cgroup.clone_children set, the kernel gives each new child the parent's cpus and mems at mkdir,
+// the very values fill_cpuset would copy down, and nothing is written. The hierarchy's root is
+// left alone: its flag would change every group the host makes.
+Expected<void> V1Manager::prepare_cpuset_parent(const std::string& parent) {
+  if (fs::exists(fs::join(parent, "cgroup.sane_behavior"))) return {};  // only the root has it
+  if (auto made = fs::make_dirs(parent); !made)
+    return fail(std::move(made.error()).with_context("create cgroup"));
+  if (auto filled = fill_cpuset(parent); !filled) return filled;
+  auto flag = fs::read_file(fs::join(parent, "cgroup.clone_children"));
+  if (flag && fs::trim(*flag) == "1") return {};
+  // Best effort: without it, fill_cpuset writes the values, as it always did.
+  (void)fs::write_file(fs::join(parent, "cgroup.clone_children"), "1");
   return {};
 }
 

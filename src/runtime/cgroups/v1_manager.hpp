@@ -39,6 +39,7 @@ class V1Manager final : public Manager {
   Expected<void> apply_cpu(const CpuResources& cpu);
   Expected<void> apply_devices(const std::vector<DeviceRule>& rules);
   Expected<void> fill_cpuset(const std::string& dir);
+  Expected<void> prepare_cpuset_parent(const std::string& parent);
 
   std::map<std::string, std::string> dirs_;
   ManagerOptions options_;
