@@ -10,9 +10,9 @@
 // dispositions and unblock them (reset_signals_for_exec) before it execs.
 namespace corral::reactor {
 
-// `flags` may add CLONE_NEW* (not CLONE_NEWTIME, which only clone3 takes) and CLONE_PIDFD
-// (the pidfd is then stored in *pidfd); the exit signal is SIGCHLD. Returns the pid, or -1 with
-// errno set.
+// `flags` may add CLONE_NEW* (not CLONE_NEWTIME, which only clone3 takes: EINVAL) and
+// CLONE_PIDFD (the pidfd is then stored in *pidfd); the exit signal is SIGCHLD. Returns the pid,
+// or -1 with errno set. The child's stack is one per calling thread, kept for its life.
 int vfork_clone(int (*entry)(void*), void* arg, unsigned long flags, int* pidfd);
 
 }  // namespace corral::reactor

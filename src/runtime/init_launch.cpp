@@ -271,11 +271,13 @@ Expected<SpawnedProcess> spawn_init(const InitSpawn& spawn) {
   };
   std::vector<ThreadJoin> thread_joins;
   bool joins_user_ns = false;
+  bool joins_time_ns = false;
   for (const auto& path : spawn.join_namespaces) {
     int fd = owned.add(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd < 0) return fail(Error::from_errno(errno, "open namespace", path));
     auto type = namespace_type(fd, path);
     if (!type) return fail(std::move(type).error());
+    if (*type == CLONE_NEWTIME) joins_time_ns = true;
     if (*type == CLONE_NEWUSER) {
       if (new_user_ns)
         return fail(Error(ErrorCode::ConfigInvalid,
@@ -341,13 +343,16 @@ Expected<SpawnedProcess> spawn_init(const InitSpawn& spawn) {
     if (auto entered = thread_namespaces.enter(join.fd, join.type, *join.path); !entered)
       return fail(std::move(entered).error());
   int pidfd = -1;
-  // Without a user namespace the child needs nothing from us before it execs, so it can run in
-  // our memory while we wait (no page tables copied: a supervisor holding thousands of
-  // containers would otherwise copy its whole heap's for every start, and take copy-on-write
-  // faults after). With one, we must write its id maps while it waits, or it is an
-  // intermediate that clones again: those are forked.
-  const bool in_our_memory =
-      !new_user_ns && !joins_user_ns && (spawn.clone_flags & CLONE_NEWTIME) == 0;
+  // Most often the child needs nothing from us before it execs, so it runs in our memory while
+  // we wait (no page tables copied: a supervisor holding thousands of containers would
+  // otherwise copy its whole heap's for every start, and take copy-on-write faults after). It
+  // is forked instead when it must wait for us (the id maps of a new user namespace), clones
+  // again (an intermediate in a joined user namespace), joins what only a single-threaded
+  // process may join (a time namespace: EUSERS while it shares our memory), or is born in an
+  // existing pid namespace, where the processes of a container could look at it, and so at our
+  // live memory, until it execs.
+  const bool in_our_memory = !new_user_ns && !joins_user_ns && !joins_time_ns && pid_ns_fd < 0 &&
+                             (spawn.clone_flags & CLONE_NEWTIME) == 0;
   auto cloned = with_pid_namespace_for_children(pid_ns_fd, [&]() -> long {
     if (in_our_memory) {
       int pid =
@@ -365,7 +370,8 @@ Expected<SpawnedProcess> spawn_init(const InitSpawn& spawn) {
   thread_namespaces.leave();
   if (!cloned) return fail(std::move(cloned).error());
   if (*cloned < 0)
-    return fail(Error::from_errno(static_cast<int>(-*cloned), "clone3", spawn.program));
+    return fail(Error::from_errno(static_cast<int>(-*cloned), in_our_memory ? "clone" : "clone3",
+                                  spawn.program));
   pid_t pid = static_cast<pid_t>(*cloned);
   auto kill_and_reap = [&] {
     ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);

@@ -93,6 +93,16 @@ class CgroupV1 : public ::testing::Test {
     return manager ? std::move(*manager) : nullptr;
   }
 
+  // The default path, <parent>/<id>, as for a config without linux.cgroupsPath.
+  std::unique_ptr<Manager> open_default(const std::string& parent, const std::string& id) {
+    CgroupSpec spec;
+    spec.container_id = id;
+    spec.parent = parent;
+    auto manager = open_manager(spec);
+    EXPECT_TRUE(manager) << manager.error().what();
+    return manager ? std::move(*manager) : nullptr;
+  }
+
   pid_t spawn(std::vector<std::string> args) {
     std::vector<char*> argv;
     for (auto& arg : args) argv.push_back(arg.data());
@@ -146,25 +156,36 @@ TEST_F(CgroupV1, CreateMakesEveryDirectoryAndFillsANestedCpuset) {
   EXPECT_TRUE(manager_->create()) << "creating again is fine";
 }
 
-TEST_F(CgroupV1, TheCpusetParentGivesNewChildrenItsCpusButTheRootIsLeftAlone) {
+TEST_F(CgroupV1, CorralsOwnCpusetParentGivesNewChildrenItsCpus) {
   const std::string root = layout_.v1_roots.at("cpuset");
-  const std::string root_flag = trimmed(root + "/cgroup.clone_children");
-  manager_ = open(top_ + "/nested/group");
+  manager_ = open_default(top_ + "/nested", "group");
   ASSERT_TRUE(manager_);
   ASSERT_TRUE(manager_->create());
+  EXPECT_EQ(dir("cpuset"), root + top_ + "/nested/group");
   const std::string parent = root + top_ + "/nested";
   EXPECT_EQ(trimmed(parent + "/cgroup.clone_children"), "1");
+  EXPECT_EQ(trimmed(dir("cpuset") + "/cpuset.cpus"), trimmed(root + "/cpuset.cpus"));
   // A sibling made by anyone now starts with the parent's cpus and mems, as fill_cpuset would
   // have written them.
   ASSERT_EQ(::mkdir((parent + "/sibling").c_str(), 0755), 0);
   EXPECT_EQ(trimmed(parent + "/sibling/cpuset.cpus"), trimmed(parent + "/cpuset.cpus"));
   EXPECT_EQ(trimmed(parent + "/sibling/cpuset.mems"), trimmed(parent + "/cpuset.mems"));
   EXPECT_EQ(::rmdir((parent + "/sibling").c_str()), 0);
+}
 
-  // A group right under the hierarchy's root: the root's flag would change every group the host
-  // makes, so it stays as it was.
-  manager_ = open(top_);
+TEST_F(CgroupV1, ANamedParentAndTheRootKeepTheirCloneChildrenFlag) {
+  const std::string root = layout_.v1_roots.at("cpuset");
+  const std::string root_flag = trimmed(root + "/cgroup.clone_children");
+  // The config names the path: its parent may hold someone else's groups.
+  manager_ = open(top_ + "/named/group");
   ASSERT_TRUE(manager_ && manager_->create());
+  EXPECT_EQ(trimmed(root + top_ + "/named/cgroup.clone_children"), "0");
+  EXPECT_FALSE(trimmed(dir("cpuset") + "/cpuset.cpus").empty());
+  // The default path right under the root: the root's flag would change every group the host
+  // makes.
+  manager_ = open_default("/", top_.substr(1));
+  ASSERT_TRUE(manager_ && manager_->create());
+  EXPECT_EQ(dir("cpuset"), root + top_);
   EXPECT_EQ(trimmed(root + "/cgroup.clone_children"), root_flag);
   EXPECT_FALSE(trimmed(dir("cpuset") + "/cpuset.cpus").empty());
 }

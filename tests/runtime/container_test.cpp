@@ -110,6 +110,26 @@ TEST_F(ContainerTest, ExitStatusesAndExecFailureMessages) {
   EXPECT_EQ(count_entries(root_), 0);
 }
 
+// Joined namespaces: a network namespace is joined by the init's first process while it still
+// shares the supervisor's memory; a time namespace cannot be joined that way (the kernel wants
+// a single-threaded caller), so that init is forked. Both must start.
+TEST_F(ContainerTest, AnInitJoinsNetworkAndTimeNamespacesByPath) {
+  auto joining = [&](NamespaceType type, const std::string& path) {
+    Config config = rootfs_.config({"true"});
+    auto& namespaces = config.linux_spec.namespaces;
+    std::erase_if(namespaces, [&](const Namespace& ns) { return ns.type == type; });
+    namespaces.push_back({type, path});
+    return config;
+  };
+  std::string error;
+  EXPECT_EQ(run_to_end("joins-net", joining(NamespaceType::Network, "/proc/self/ns/net"), &error),
+            0)
+      << error;
+  EXPECT_EQ(run_to_end("joins-time", joining(NamespaceType::Time, "/proc/self/ns/time"), &error), 0)
+      << error;
+  EXPECT_EQ(count_entries(root_), 0);
+}
+
 // The supervisor's storm path: the exit is learnt without reaping, kept in memory only (its
 // journal holds it), the init reaped, and state.json written when asked.
 TEST_F(ContainerTest, ADeferredExitReachesStateJsonOnlyWhenSaved) {

@@ -42,6 +42,10 @@ struct ManagerOptions {
   // freeze(): how long to wait for the kernel to report the group frozen before thawing it again
   // and failing.
   std::chrono::milliseconds freeze_timeout{10'000};
+  // The group's parent directory is corral's own (the default path, <parent>/<container id>,
+  // below the root), not one the config named: create() may set cgroup.clone_children on the v1
+  // cpuset parent (see V1Manager::prepare_cpuset_parent). Set by open_manager.
+  bool parent_is_ours = false;
 };
 
 // What a container's cgroup is made from.

@@ -24,7 +24,9 @@ Expected<std::unique_ptr<Manager>> open_manager(const CgroupSpec& spec,
   }
   std::map<std::string, std::string> dirs;
   for (const auto& [controller, root] : layout.v1_roots) dirs[controller] = root + *path;
-  return std::unique_ptr<Manager>(std::make_unique<V1Manager>(std::move(dirs), spec.options));
+  ManagerOptions options = spec.options;
+  options.parent_is_ours = spec.cgroups_path.empty() && fs::parent_dir(*path) != "/";
+  return std::unique_ptr<Manager>(std::make_unique<V1Manager>(std::move(dirs), options));
 }
 
 Expected<std::unique_ptr<Manager>> open_manager_from_paths(

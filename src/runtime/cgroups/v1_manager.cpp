@@ -45,7 +45,7 @@ std::string V1Manager::file(const std::string& controller, std::string_view name
 }
 
 Expected<void> V1Manager::create() {
-  if (const auto it = dirs_.find("cpuset"); it != dirs_.end())
+  if (const auto it = dirs_.find("cpuset"); it != dirs_.end() && options_.parent_is_ours)
     if (auto prepared = prepare_cpuset_parent(fs::parent_dir(it->second)); !prepared)
       return prepared;
   for (const auto& dir : unique_dirs()) {
@@ -61,10 +61,10 @@ Expected<void> V1Manager::create() {
 // that balances load, a rebuild of the scheduling domains over every cpuset of the host: with
 // thousands of containers under one parent, starting them became quadratic. With the parent's
 // cgroup.clone_children set, the kernel gives each new child the parent's cpus and mems at mkdir,
-// the very values fill_cpuset would copy down, and nothing is written. The hierarchy's root is
-// left alone: its flag would change every group the host makes.
+// the very values fill_cpuset would copy down, and nothing is written. Only a parent of corral's
+// own gets the flag (options_.parent_is_ours: never the hierarchy's root, never a group the
+// config named, whose other children belong to someone else).
 Expected<void> V1Manager::prepare_cpuset_parent(const std::string& parent) {
-  if (fs::exists(fs::join(parent, "cgroup.sane_behavior"))) return {};  // only the root has it
   if (auto made = fs::make_dirs(parent); !made)
     return fail(std::move(made.error()).with_context("create cgroup"));
   if (auto filled = fill_cpuset(parent); !filled) return filled;
