@@ -76,6 +76,9 @@ Container::Container(StateStore store, ContainerSettings settings, ContainerStat
       config_(std::move(config)),
       manager_(std::move(manager)),
       pidfd_(pidfd) {
+  // The group's paths live in manager_ (made from them on load): state.json gets them from
+  // there, and a supervisor of thousands does not hold every path twice.
+  if (manager_) state_.cgroup_paths.clear();
   // The configuration as state.json records it is made again from config_ at each save: a
   // supervisor of thousands should not hold a second, JSON copy of every configuration.
   if (state_.config.is_object() && state_.config.contains("corral")) {
@@ -100,8 +103,13 @@ nlohmann::json Container::recorded_config() const {
   return recorded;
 }
 
+std::map<std::string, std::string> Container::cgroup_paths() const {
+  return manager_ ? manager_->paths() : state_.cgroup_paths;
+}
+
 ContainerState Container::state_for_disk() const {
   ContainerState on_disk = state_;
+  on_disk.cgroup_paths = cgroup_paths();
   if (config_recorded_) {
     if (!on_disk.config.is_object()) on_disk.config = nlohmann::json::object();
     nlohmann::json recorded = recorded_config();
@@ -384,8 +392,8 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
     manager_ = std::move(*manager);
     // Recorded (status creating) before the group exists, and again below with the init's pid:
     // a process that dies from here on leaves a state.json from which a later destroy()
-    // (`corral delete --force`) finds the group and the init to remove.
-    state_.cgroup_paths = manager_->paths();
+    // (`corral delete --force`) finds the group and the init to remove (state_for_disk takes
+    // the group's paths from manager_).
     state_.created_ns = unix_time_ns();  // `state` shows when this began; set again once created
     step = co_await save_async();
     if (step) step = manager_->create();
@@ -483,7 +491,6 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
   if (step) {
     state_.status = ContainerStatus::Created;
     state_.created_ns = unix_time_ns();
-    state_.cgroup_paths = manager_->paths();
     for (const auto& ns : config_.linux_spec.namespaces)
       state_.namespace_paths[proc_ns_name(ns.type)] =
           "/proc/" + std::to_string(state_.init_pid) + "/ns/" + proc_ns_name(ns.type);

@@ -106,7 +106,9 @@ class Container {
   Container& operator=(const Container&) = delete;
 
   const std::string& id() const { return state_.id; }
+  // cgroup_paths is empty here while the container has its cgroup manager (see cgroup_paths()).
   const ContainerState& state() const { return state_; }
+  std::map<std::string, std::string> cgroup_paths() const;
   ContainerStatus status() const { return state_.status; }
   // Unparks the configuration first if it was parked (park_config).
   const Config& config() const {

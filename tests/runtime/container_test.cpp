@@ -354,6 +354,15 @@ TEST_F(ContainerTest, ALoadedContainerHasItsLimitsAndDeviceRules) {
   EXPECT_EQ(resources->devices[1].major, std::optional<std::int64_t>(1));
   EXPECT_EQ(resources->devices[1].minor, std::optional<std::int64_t>(3));
 
+  // The group's paths: held once, by the cgroup manager, and written to state.json from it.
+  const auto paths = (*c)->cgroup_paths();
+  ASSERT_TRUE(paths.count("memory"));
+  EXPECT_TRUE(fs::is_directory(paths.at("memory"))) << paths.at("memory");
+  EXPECT_TRUE((*c)->state().cgroup_paths.empty());
+  EXPECT_EQ((*loaded)->cgroup_paths(), paths);
+  const auto on_disk = nlohmann::json::parse(read_file(root_ + "/limits/state.json"));
+  EXPECT_EQ(on_disk.at("cgroup_paths").get<decltype(paths)>(), paths);
+
   ASSERT_TRUE((*c)->signal(SIGKILL, false));
   EXPECT_TRUE((*c)->wait_blocking());
   EXPECT_TRUE((*c)->destroy_blocking());
