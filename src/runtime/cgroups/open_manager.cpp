@@ -22,11 +22,10 @@ Expected<std::unique_ptr<Manager>> open_manager(const CgroupSpec& spec,
     return std::unique_ptr<Manager>(
         std::make_unique<V2Manager>(layout.unified_root, *path, spec.options));
   }
-  std::map<std::string, std::string> dirs;
-  for (const auto& [controller, root] : layout.v1_roots) dirs[controller] = root + *path;
   ManagerOptions options = spec.options;
   options.parent_is_ours = spec.cgroups_path.empty() && fs::parent_dir(*path) != "/";
-  return std::unique_ptr<Manager>(std::make_unique<V1Manager>(std::move(dirs), options));
+  return std::unique_ptr<Manager>(
+      std::make_unique<V1Manager>(GroupDirs(layout.v1_roots, *path), options));
 }
 
 Expected<std::unique_ptr<Manager>> open_manager_from_paths(
@@ -53,7 +52,7 @@ Expected<std::unique_ptr<Manager>> open_manager_from_paths(
     }
     return std::unique_ptr<Manager>(std::make_unique<V2Manager>(unified->second, "", options));
   }
-  return std::unique_ptr<Manager>(std::make_unique<V1Manager>(std::move(dirs), options));
+  return std::unique_ptr<Manager>(std::make_unique<V1Manager>(GroupDirs::from_dirs(dirs), options));
 }
 
 }  // namespace corral::cgroups

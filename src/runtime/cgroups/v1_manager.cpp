@@ -17,12 +17,12 @@ std::uint64_t as_unsigned_limit(std::int64_t value) {
 
 }  // namespace
 
-V1Manager::V1Manager(std::map<std::string, std::string> dirs, ManagerOptions options)
+V1Manager::V1Manager(GroupDirs dirs, ManagerOptions options)
     : dirs_(std::move(dirs)), options_(options) {}
 
 std::vector<std::string> V1Manager::unique_dirs() const {
   std::vector<std::string> out;
-  for (const auto& [controller, dir] : dirs_) {
+  for (const auto& [controller, dir] : dirs_.all()) {
     if (std::find(out.begin(), out.end(), dir) == out.end()) out.push_back(dir);
   }
   return out;
@@ -30,30 +30,30 @@ std::vector<std::string> V1Manager::unique_dirs() const {
 
 Expected<std::string> V1Manager::dir_for(const std::string& controller,
                                          std::string_view purpose) const {
-  const auto it = dirs_.find(controller);
-  if (it == dirs_.end()) {
+  auto dir = dirs_.find(controller);
+  if (!dir) {
     return fail(Error(ErrorCode::Unsupported, "cgroup v1 controller \"" + controller +
                                                   "\" is not mounted; it is needed for " +
                                                   std::string(purpose)));
   }
-  return it->second;
+  return std::move(*dir);
 }
 
 std::string V1Manager::file(const std::string& controller, std::string_view name) const {
-  const auto it = dirs_.find(controller);
-  return it == dirs_.end() ? std::string() : fs::join(it->second, name);
+  const auto dir = dirs_.find(controller);
+  return dir ? fs::join(*dir, name) : std::string();
 }
 
 Expected<void> V1Manager::create() {
-  if (const auto it = dirs_.find("cpuset"); it != dirs_.end() && options_.parent_is_ours)
-    if (auto prepared = prepare_cpuset_parent(fs::parent_dir(it->second)); !prepared)
-      return prepared;
+  const auto cpuset = dirs_.find("cpuset");
+  if (cpuset && options_.parent_is_ours)
+    if (auto prepared = prepare_cpuset_parent(fs::parent_dir(*cpuset)); !prepared) return prepared;
   for (const auto& dir : unique_dirs()) {
     if (auto made = fs::make_dirs(dir); !made) {
       return fail(std::move(made.error()).with_context("create cgroup"));
     }
   }
-  if (const auto it = dirs_.find("cpuset"); it != dirs_.end()) return fill_cpuset(it->second);
+  if (cpuset) return fill_cpuset(*cpuset);
   return {};
 }
 

@@ -5,14 +5,14 @@
 #include <string>
 #include <vector>
 
+#include "runtime/cgroups/group_dirs.hpp"
 #include "runtime/cgroups/manager.hpp"
 
 namespace corral::cgroups {
 
 class V1Manager final : public Manager {
  public:
-  // `dirs`: controller -> the group's absolute directory in that controller's hierarchy.
-  V1Manager(std::map<std::string, std::string> dirs, ManagerOptions options);
+  V1Manager(GroupDirs dirs, ManagerOptions options);
 
   Version version() const override { return Version::V1; }
   Expected<void> create() override;
@@ -25,7 +25,7 @@ class V1Manager final : public Manager {
   Expected<FreezerState> freezer_state() const override;
   Expected<void> kill_all(int signal) override;
   Expected<void> destroy() override;
-  std::map<std::string, std::string> paths() const override { return dirs_; }
+  std::map<std::string, std::string> paths() const override { return dirs_.all(); }
   std::string oom_events_path() const override;
 
  private:
@@ -41,7 +41,7 @@ class V1Manager final : public Manager {
   Expected<void> fill_cpuset(const std::string& dir);
   Expected<void> prepare_cpuset_parent(const std::string& parent);
 
-  std::map<std::string, std::string> dirs_;
+  GroupDirs dirs_;
   ManagerOptions options_;
 };
 
