@@ -36,7 +36,9 @@ struct ContainerState {
   std::uint64_t init_start_time = 0;  // field 22 of /proc/PID/stat, to tell a reused pid apart
   std::int64_t created_ns = 0;        // Unix epoch, ns
   std::string owner;
-  std::map<std::string, std::string> cgroup_paths;     // controller -> absolute path
+  // controller -> absolute path. In a Container's state() it is empty while the container has
+  // its cgroup manager, which holds the paths: use Container::cgroup_paths().
+  std::map<std::string, std::string> cgroup_paths;
   std::map<std::string, std::string> namespace_paths;  // "pid" -> /proc/PID/ns/pid
   std::vector<std::string> external_descriptors;       // what fds 0-2 of the init pointed at
   std::map<std::string, std::string> annotations;

@@ -9,8 +9,9 @@ namespace {
 // One shared copy per distinct set of roots (a host has one layout; tests may make others).
 std::shared_ptr<const std::map<std::string, std::string>> interned(
     const std::map<std::string, std::string>& roots) {
-  static std::mutex mutex;
-  static std::vector<std::weak_ptr<const std::map<std::string, std::string>>> known;
+  // Never destroyed: a supervisor thread may still open a group while the program exits.
+  static auto& mutex = *new std::mutex;
+  static auto& known = *new std::vector<std::weak_ptr<const std::map<std::string, std::string>>>;
   std::lock_guard lock(mutex);
   std::erase_if(known, [](const auto& weak) { return weak.expired(); });
   for (const auto& weak : known)
@@ -28,7 +29,9 @@ bool ends_with(const std::string& text, const std::string& tail) {
 }  // namespace
 
 GroupDirs::GroupDirs(const std::map<std::string, std::string>& roots, std::string below)
-    : roots_(interned(roots)), below_(std::move(below)) {}
+    : roots_(below.empty() ? std::make_shared<const std::map<std::string, std::string>>(roots)
+                           : interned(roots)),
+      below_(std::move(below)) {}
 
 GroupDirs GroupDirs::from_dirs(const std::map<std::string, std::string>& dirs) {
   if (dirs.empty()) return GroupDirs({}, "");

@@ -13,7 +13,8 @@ namespace corral::cgroups {
 class GroupDirs {
  public:
   // `roots`: controller -> the hierarchy's mount point; `below`: the group's path under each
-  // ("/corral/<id>").
+  // ("/corral/<id>"). Empty `below` (directories that share no tail): the roots are the
+  // group's own, not shared.
   GroupDirs(const std::map<std::string, std::string>& roots, std::string below);
   // From absolute directories as recorded (state.json): split at the longest tail, starting
   // with '/', that all of them share, so that any set of directories is kept exactly.
