@@ -21,11 +21,6 @@ std::shared_ptr<const std::map<std::string, std::string>> interned(
   return made;
 }
 
-bool ends_with(const std::string& text, const std::string& tail) {
-  return text.size() >= tail.size() &&
-         text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
-}
-
 }  // namespace
 
 GroupDirs::GroupDirs(const std::map<std::string, std::string>& roots, std::string below)
@@ -41,7 +36,7 @@ GroupDirs GroupDirs::from_dirs(const std::map<std::string, std::string>& dirs) {
     const std::string tail = first.substr(at);
     bool shared = true;
     for (const auto& [controller, dir] : dirs)
-      if (dir.size() <= tail.size() || !ends_with(dir, tail)) {
+      if (dir.size() <= tail.size() || !dir.ends_with(tail)) {
         shared = false;
         break;
       }
