@@ -10,71 +10,27 @@
 #include <utility>
 
 #include "connection.hpp"
+#include "private_socket.hpp"
 #include "reactor/ops.hpp"
 
 namespace corrald {
 
 using namespace corral;
 
-namespace {
-
-bool fill_address(const std::string& path, sockaddr_un& address) {
-  address = {};
-  address.sun_family = AF_UNIX;
-  if (path.size() >= sizeof address.sun_path) return false;
-  path.copy(address.sun_path, path.size());
-  return true;
-}
-
-// Root or the daemon's own user; anybody else gets one error line and is closed.
-bool peer_allowed(int fd, std::string& why) {
-  ucred cred{};
-  socklen_t length = sizeof cred;
-  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &length) < 0) {
-    why = "SO_PEERCRED failed";
-    return false;
-  }
-  if (cred.uid == 0 || cred.uid == ::geteuid()) return true;
-  why = "uid " + std::to_string(cred.uid) + " (pid " + std::to_string(cred.pid) +
-        ") is neither root nor the daemon's user";
-  return false;
-}
-
-}  // namespace
-
 Expected<ControlServer> ControlServer::listen(std::string path) {
-  sockaddr_un address;
-  if (!fill_address(path, address))
-    return fail(Error(ErrorCode::ConfigInvalid, "control socket " + path + ": path too long"));
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return fail(Error::from_errno(errno, "control socket: socket", path));
   struct stat st {};
   if (::lstat(path.c_str(), &st) == 0) {
-    if (!S_ISSOCK(st.st_mode)) {
-      ::close(fd);
+    if (!S_ISSOCK(st.st_mode))
       return fail(Error(ErrorCode::ConfigInvalid,
                         "control socket " + path + ": exists and is not a socket"));
-    }
-    int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    bool live = ::connect(probe, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-    ::close(probe);
-    if (live) {
-      ::close(fd);
+    if (connect_unix(path, SOCK_STREAM, "control socket"))
       return fail(Error(ErrorCode::IdInUse,
                         "control socket " + path + ": another corrald is listening there"));
-    }
     ::unlink(path.c_str());
   }
-  mode_t previous = ::umask(0177);
-  int bound = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  int saved = errno;
-  ::umask(previous);
-  if (bound < 0 || ::chmod(path.c_str(), 0600) < 0 || ::listen(fd, 128) < 0) {
-    if (bound >= 0) saved = errno;
-    ::close(fd);
-    return fail(Error::from_errno(saved, "control socket: bind/listen", path));
-  }
-  return ControlServer(std::move(path), fd);
+  auto listening = listen_private(path, SOCK_STREAM, "control socket");
+  if (!listening) return fail(std::move(listening).error());
+  return ControlServer(std::move(path), listening->release());
 }
 
 ControlServer::ControlServer(ControlServer&& other) noexcept
@@ -91,7 +47,7 @@ reactor::Task<void> ControlServer::connection(int fd, supervisor::Supervisor& su
                                               std::function<void(bool)> on_shutdown,
                                               std::stop_token stop) {
   std::string why;
-  if (!peer_allowed(fd, why)) {
+  if (!peer_trusted(fd, why)) {
     std::string line = supervisor::error_line(nullptr, "PermissionDenied", "refused: " + why);
     (void)::send(fd, line.data(), line.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     std::fprintf(stderr, "corrald: refused a client: %s\n", why.c_str());

@@ -3,13 +3,17 @@
 //   corrald [--root DIR] [--socket PATH] [--stop-containers] [--log-max-bytes N]
 //           [--log-keep N] [--init PATH] [--respawn-delay MS] [--no-keeper]
 //
-// The process started becomes the keeper (keeper.hpp), which runs the daemon proper as its
-// child (`--keeper-fd 3`, internal) and starts it again after a crash; --no-keeper runs the
-// daemon alone (a crash then loses log pipes and the statuses of exits meanwhile).
+// The process started is a front (front.hpp): it asks the root's keeper (keeper.hpp; started
+// first if there is none, `--as-keeper`, internal) to run the daemon proper as the keeper's
+// child (`--keeper-fd 3`, internal), and lives as long as that daemon. The keeper starts the
+// daemon again after a crash, and outlives it while containers run. --no-keeper runs the daemon
+// alone (a crash or a shutdown then loses log pipes and the statuses of exits meanwhile).
 //
 // SIGTERM/SIGINT (or a `shutdown` request) shut it down gracefully: the control socket closes,
-// the containers keep running (unless --stop-containers) and a later corrald on the same root
-// takes them over again.
+// the containers keep running (unless --stop-containers), their logs and exits kept by the
+// keeper, and a later corrald on the same root takes them over again.
+#include <fcntl.h>
+#include <linux/close_range.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -20,10 +24,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 
 #include "control_server.hpp"
+#include "front.hpp"
 #include "keeper.hpp"
 #include "keeper_link.hpp"
 #include "keeper_protocol.hpp"
@@ -43,6 +49,7 @@ struct Options {
   std::string socket;
   bool stop_containers = false;
   bool no_keeper = false;
+  bool as_keeper = false;
   int keeper_fd = -1;
   std::chrono::milliseconds respawn_delay{1000};
 };
@@ -90,6 +97,8 @@ Options parse_options(int argc, char** argv) {
       options.no_keeper = true;
     else if (arg == "--respawn-delay")
       options.respawn_delay = std::chrono::milliseconds(number());
+    else if (arg == kAsKeeperFlag)
+      options.as_keeper = true;
     else if (arg == kKeeperFdFlag)
       options.keeper_fd = static_cast<int>(number());
     else if (arg == "--help" || arg == "-h")
@@ -172,7 +181,23 @@ reactor::Task<int> serve(Options& options, reactor::SignalSet& signals, KeeperLi
 
 }  // namespace
 
+// Our start: stdin, stdout and stderr open (/dev/null for a closed one, so that no descriptor we
+// open lands there and is passed on as one of them), and every other inherited descriptor
+// close-on-exec (those we use stay open; none reaches what we start unless passed on purpose).
+void tidy_inherited_descriptors() {
+  for (int fd = 0; fd < 3; ++fd)
+    if (::fcntl(fd, F_GETFD) < 0) {
+      int null = ::open("/dev/null", O_RDWR);
+      if (null >= 0 && null != fd) {
+        ::dup2(null, fd);
+        ::close(null);
+      }
+    }
+  ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+}
+
 int main(int argc, char** argv) {
+  tidy_inherited_descriptors();
   Options options = parse_options(argc, argv);
   // Thousands of containers: the soft descriptor limit (often 1,024) up to the hard one.
   rlimit files{};
@@ -180,12 +205,13 @@ int main(int argc, char** argv) {
     files.rlim_cur = files.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &files);
   }
+  if (options.as_keeper) return run_keeper(KeeperOptions{options.supervisor.root});
   if (!options.no_keeper && options.keeper_fd < 0) {
-    KeeperOptions keeper;
-    keeper.root = options.supervisor.root;
-    keeper.daemon_argv.assign(argv, argv + argc);
-    keeper.respawn_delay = options.respawn_delay;
-    return run_keeper(keeper);
+    FrontOptions front;
+    front.root = std::filesystem::absolute(options.supervisor.root).lexically_normal().string();
+    front.daemon_argv.assign(argv, argv + argc);
+    front.respawn_delay = options.respawn_delay;
+    return run_front(front);
   }
   std::unique_ptr<KeeperLink> link;
   if (options.keeper_fd >= 0) {

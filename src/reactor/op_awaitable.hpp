@@ -35,6 +35,9 @@ class [[nodiscard]] OpAwaitable {
         stop_(std::move(other.stop_)) {}
   OpAwaitable& operator=(OpAwaitable&&) = delete;
 
+  // Pass a named token inside an if or while condition: g++ 12 miscompiles
+  // `if (!co_await op.with_stop(source.get_token()))` (a temporary token in a condition), and
+  // the stop never reaches the operation. `auto r = co_await ...;` with a temporary is fine.
   OpAwaitable with_stop(std::stop_token token) && {
     stop_ = std::move(token);
     return std::move(*this);

@@ -59,17 +59,7 @@ TEST_F(CorraldCrashTest, AFiveSecondOutageLosesNoLineAndKeepsTrueStatuses) {
   EXPECT_EQ(p_exit["exit"]["known"], true) << p_exit;
   EXPECT_EQ(p_exit["exit"]["shell_status"], 0) << p_exit;
 
-  std::ifstream log(root_ + "/supervised/" + printer + "/container.log");
-  std::string line;
-  int expected = 0;
-  std::regex entry(R"(^\S+ stdout F (\d+)$)");
-  while (std::getline(log, line)) {
-    std::smatch m;
-    ASSERT_TRUE(std::regex_match(line, m, entry)) << line;
-    ASSERT_EQ(std::stoi(m[1]), expected) << "a line lost or repeated around the outage";
-    ++expected;
-  }
-  EXPECT_EQ(expected, 900);
+  EXPECT_EQ(numbered_log_lines(printer), 900) << "lines lost around the outage";
   // Both statuses are in state.json too, not only in the answers.
   for (const auto& [id, status] : {std::pair{quitter, 42}, std::pair{printer, 0}}) {
     auto state = json::parse(dir_.read("root/containers/" + id + "/state.json"));

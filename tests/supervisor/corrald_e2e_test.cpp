@@ -1,6 +1,8 @@
 // The corrald binary end to end: a daemon on a temporary root and socket, real busybox
 // containers (corral spec's default config with another command), driven through a raw socket
 // and through corralctl.
+#include <poll.h>
+
 #include "corrald_fixture.hpp"
 #include "runtime/proc_stat.hpp"
 
@@ -256,7 +258,153 @@ TEST_F(CorraldTest, AnOrphanLeftByAHookIsReapedAndTheInitIsNot) {
   EXPECT_EQ(c.call({{"verb", "delete"}, {"id", id}, {"force", true}})["ok"], true);
 }
 
-TEST_F(CorraldTest, SigtermLeavesContainersRunningAndTheNextDaemonAdoptsThem) {
+// A graceful stop leaves the containers running, and the keeper with them: their output still
+// has a reader (no line lost, no SIGPIPE) and their exits a reaper (true statuses), until the
+// next corrald on the root takes them over. The keeper ends once nothing is left to keep.
+TEST_F(CorraldTest, SigtermLeavesContainersRunningWithTheirLogsAndTheNextDaemonAdoptsThem) {
+  std::string printer = make_id("printer"), quitter = make_id("quitter");
+  std::string p = bundle("printer", {"sh", "-c",
+                                     "i=0; while [ $i -lt 300 ]; do echo $i; i=$((i+1)); "
+                                     "sleep 0.01; done"});
+  std::string q = bundle("quitter", {"sh", "-c", "sleep 1; exit 42"});
+  pid_t printer_pid = 0;
+  {
+    Client c(socket_);
+    auto run = c.call({{"verb", "run"}, {"id", printer}, {"bundle", p}});
+    ASSERT_EQ(run["ok"], true) << run;
+    printer_pid = run["container"]["pid"];
+    ASSERT_EQ(c.call({{"verb", "run"}, {"id", quitter}, {"bundle", q}})["ok"], true);
+  }
+  pid_t keeper = keeper_pid();
+  ASSERT_GT(keeper, 0);
+  int status = stop_daemon(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_FALSE(std::filesystem::exists(socket_));
+  EXPECT_EQ(corrald_pid(), 0) << "corrald outlived its front";
+  EXPECT_EQ(keeper_pid(), keeper) << "the keeper ended with containers still running";
+  EXPECT_EQ(::kill(printer_pid, 0), 0) << "the container died with the daemon";
+  // The quitter exits while no corrald runs.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+
+  EXPECT_THAT(dir_.read("root/keeper/keeper.log"), HasSubstr("keeping their logs and exits"));
+
+  // The next front's environment is corrald's, though the keeper was started by the first.
+  ::setenv("CORRALD_TEST_FRONT", "second", 1);
+  start_daemon();
+  ::unsetenv("CORRALD_TEST_FRONT");
+  EXPECT_EQ(keeper_pid(), keeper) << "the next corrald did not go to the same keeper";
+  EXPECT_THAT(read_small("/proc/" + std::to_string(corrald_pid()) + "/environ"),
+              HasSubstr("CORRALD_TEST_FRONT=second"));
+  Client c(socket_);
+  auto q_exit = c.call({{"verb", "wait"}, {"id", quitter}});
+  ASSERT_EQ(q_exit["ok"], true) << q_exit;
+  EXPECT_EQ(q_exit["exit"]["known"], true) << q_exit;
+  EXPECT_EQ(q_exit["exit"]["status"], 42) << q_exit;
+  auto p_exit = c.call({{"verb", "wait"}, {"id", printer}});
+  ASSERT_EQ(p_exit["ok"], true) << p_exit;
+  EXPECT_EQ(p_exit["exit"]["known"], true) << p_exit;
+  EXPECT_EQ(p_exit["exit"]["shell_status"], 0) << p_exit << " (141: it lost its log reader)";
+  EXPECT_EQ(numbered_log_lines(printer), 300) << "lines lost around the stop";
+
+  for (const std::string& id : {printer, quitter})
+    EXPECT_EQ(c.call({{"verb", "delete"}, {"id", id}})["ok"], true);
+  status = stop_daemon(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  // Nothing left to keep: the keeper goes too (a generous bound, not a timing).
+  for (int i = 0; i < 200 && ::kill(keeper, 0) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  EXPECT_EQ(keeper_pid(), 0) << "the keeper stayed with nothing to keep";
+  EXPECT_FALSE(std::filesystem::exists(root_ + "/keeper/sock"));
+}
+
+TEST_F(CorraldTest, ASecondCorraldOnTheSameRootIsRefusedAndTheFirstServesOn) {
+  std::string log = dir_.file("second.log");
+  std::string other_socket = dir_.file("other.sock");
+  std::vector<std::string> storage{kCorrald, "--root", root_, "--socket", other_socket};
+  std::vector<char*> argv;
+  for (auto& a : storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t second = -1;
+  ASSERT_EQ(posix_spawn(&second, kCorrald.c_str(), &actions, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  int status = 0;
+  ASSERT_EQ(::waitpid(second, &status, 0), second);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;
+  EXPECT_THAT(dir_.read("second.log"), HasSubstr("another corrald already runs on this root"));
+  EXPECT_FALSE(std::filesystem::exists(other_socket));
+  EXPECT_TRUE(answers_list());
+}
+
+TEST_F(CorraldTest, AHangupStopsCorraldCleanly) {
+  int status = stop_daemon(SIGHUP);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_FALSE(std::filesystem::exists(socket_)) << "corrald did not shut down cleanly";
+}
+
+class CorraldFrontTest : public CorraldTest {
+ protected:
+  CorraldFrontTest() { start_in_setup_ = false; }
+};
+
+// The keeper outlives a stopped front, but not with the front's output: whoever reads the
+// front's stdout and stderr sees their end when the front ends.
+TEST_F(CorraldFrontTest, TheFrontsOutputEndsWithItThoughTheKeeperStays) {
+  int output[2];
+  ASSERT_EQ(::pipe2(output, O_CLOEXEC), 0);
+  ASSERT_EQ(::fcntl(output[0], F_SETFL, O_NONBLOCK), 0);  // a held pipe fails, never hangs
+  std::vector<std::string> storage{kCorrald, "--root", root_, "--socket", socket_};
+  std::vector<char*> argv;
+  for (auto& a : storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, output[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, output[1], 2);
+  ASSERT_EQ(posix_spawn(&daemon_, kCorrald.c_str(), &actions, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(output[1]);
+  ASSERT_TRUE(wait_until_serving());
+  std::string id = make_id("kept");
+  {
+    Client c(socket_);
+    auto run = c.call({{"verb", "run"}, {"id", id}, {"bundle", bundle("kept", {"sleep", "1000"})}});
+    ASSERT_EQ(run["ok"], true) << run;
+  }
+  int status = stop_daemon(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_GT(keeper_pid(), 0) << "the keeper ended with a container running";
+  // Read to the end (a generous bound: the keeper would hold it for ever).
+  std::string said;
+  for (int i = 0; i < 100; ++i) {
+    pollfd readable{output[0], POLLIN, 0};
+    if (::poll(&readable, 1, 100) <= 0) continue;
+    char buffer[4096];
+    ssize_t n = ::read(output[0], buffer, sizeof buffer);
+    if (n <= 0) break;
+    said.append(buffer, static_cast<std::size_t>(n));
+    i = 0;
+  }
+  pollfd last{output[0], POLLIN, 0};
+  EXPECT_EQ(::poll(&last, 1, 0), 1) << "the front's output did not end: " << said;
+  char byte;
+  EXPECT_EQ(::read(output[0], &byte, 1), 0) << "the front's output did not end: " << said;
+  ::close(output[0]);
+  EXPECT_THAT(said, HasSubstr("stopped; 1 containers supervised"));
+  start_daemon();  // so that the container is deleted at the end
+}
+
+// Without a keeper nothing holds a container's exit after a graceful stop: the next corrald
+// sees the exit through a pidfd and says its status is unknown rather than invent one.
+class CorraldWithoutKeeperTest : public CorraldTest {
+ protected:
+  CorraldWithoutKeeperTest() { start_in_setup_ = false; }
+};
+
+TEST_F(CorraldWithoutKeeperTest, AStoppedDaemonsContainerExitsWithAnUnknownStatus) {
+  start_daemon({"--no-keeper"});
   std::string id = make_id("survivor");
   std::string b = bundle("survivor", {"sleep", "1000"});
   pid_t pid = 0;
@@ -272,7 +420,7 @@ TEST_F(CorraldTest, SigtermLeavesContainersRunningAndTheNextDaemonAdoptsThem) {
   EXPECT_FALSE(std::filesystem::exists(socket_));
   EXPECT_EQ(::kill(pid, 0), 0) << "the container died with the daemon";
 
-  start_daemon();
+  start_daemon({"--no-keeper"});
   Client c(socket_);
   auto state = c.call({{"verb", "state"}, {"id", id}});
   ASSERT_EQ(state["ok"], true) << state;

@@ -1,6 +1,6 @@
 #pragma once
-// The corrald binary under test: a daemon (its keeper, which runs corrald proper) on a temporary
-// root and socket, a busybox bundle maker, a raw JSON client and corralctl.
+// The corrald binary under test: a daemon (its front, whose keeper runs corrald proper) on a
+// temporary root and socket, a busybox bundle maker, a raw JSON client and corralctl.
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -117,6 +118,15 @@ class CorraldTest : public ::testing::Test {
       ::kill(daemon_, SIGKILL);
       ::waitpid(daemon_, nullptr, 0);
     }
+    // The keeper outlives the front while containers run; neither it nor corrald may outlive
+    // the test (a generous bound for them to go).
+    for (int i = 0; i < 200; ++i) {
+      pid_t keeper = keeper_pid(), corrald = corrald_pid();
+      if (keeper == 0 && corrald == 0) break;
+      for (pid_t pid : {keeper, corrald})
+        if (pid > 0) ::kill(pid, SIGKILL);
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
     if (HasFailure()) std::fprintf(stderr, "daemon log:\n%s\n", dir_.read("daemon.log").c_str());
   }
 
@@ -137,7 +147,7 @@ class CorraldTest : public ::testing::Test {
     return path;
   }
 
-  // The keeper (the process started) and, under it, corrald proper.
+  // The front (the process started, daemon_), which has the root's keeper run corrald proper.
   void start_daemon(const std::vector<std::string>& extra = {}) {
     std::vector<std::string> storage{kCorrald, "--root", root_, "--socket", socket_};
     storage.insert(storage.end(), extra.begin(), extra.end());
@@ -160,32 +170,54 @@ class CorraldTest : public ::testing::Test {
     FAIL() << "corrald did not come up; log:\n" << dir_.read("daemon.log");
   }
 
-  // corrald proper: the keeper's child named corrald (0 while there is none).
-  pid_t corrald_pid() const {
+  // The live processes of this test's root, named `name` in ps, whose arguments include `flag`:
+  // corrald proper ("corrald", "--keeper-fd") and its keeper ("corrald-keeper", "--as-keeper").
+  std::vector<pid_t> root_processes(const std::string& name, const std::string& flag) const {
+    std::vector<pid_t> found;
     std::error_code ec;
     for (const auto& dirent : std::filesystem::directory_iterator("/proc", ec)) {
-      std::string name = dirent.path().filename().string();
-      if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+      std::string pid = dirent.path().filename().string();
+      if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
       // read(2), not a stream: a process that exits meanwhile makes the read fail (ESRCH),
       // which a stream reports by throwing.
-      std::string text;
-      int fd = ::open((dirent.path() / "stat").c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) continue;
-      char buffer[1024];
-      ssize_t n = ::read(fd, buffer, sizeof buffer);
-      ::close(fd);
-      if (n <= 0) continue;
-      text.assign(buffer, static_cast<std::size_t>(n));
-      auto open = text.find('('), close = text.rfind(')');
-      if (open == std::string::npos || close == std::string::npos) continue;
-      if (text.substr(open + 1, close - open - 1) != "corrald") continue;
-      std::istringstream rest(text.substr(close + 2));
-      char state;
-      pid_t parent = 0;
-      rest >> state >> parent;
-      if (parent == daemon_ && state != 'Z') return static_cast<pid_t>(std::stoi(name));
+      std::string stat = read_small(dirent.path() / "stat");
+      auto open = stat.find('('), close = stat.rfind(')');
+      if (open == std::string::npos || close == std::string::npos || close + 2 >= stat.size())
+        continue;
+      if (stat.substr(open + 1, close - open - 1) != name || stat[close + 2] == 'Z') continue;
+      std::vector<std::string> args;
+      std::string cmdline = read_small(dirent.path() / "cmdline");
+      for (std::size_t at = 0; at < cmdline.size();) {
+        std::size_t end = cmdline.find('\0', at);
+        if (end == std::string::npos) end = cmdline.size();
+        args.push_back(cmdline.substr(at, end - at));
+        at = end + 1;
+      }
+      auto has = [&](const std::string& arg) {
+        return std::find(args.begin(), args.end(), arg) != args.end();
+      };
+      if (has(flag) && has(root_)) found.push_back(static_cast<pid_t>(std::stoi(pid)));
     }
-    return 0;
+    return found;
+  }
+  static std::string read_small(const std::filesystem::path& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return "";
+    char buffer[4096];
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    ::close(fd);
+    return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : "";
+  }
+
+  // corrald proper (0 while there is none).
+  pid_t corrald_pid() const {
+    auto pids = root_processes("corrald", "--keeper-fd");
+    return pids.empty() ? 0 : pids.front();
+  }
+  // The root's keeper (0 when there is none).
+  pid_t keeper_pid() const {
+    auto pids = root_processes("corrald-keeper", "--as-keeper");
+    return pids.empty() ? 0 : pids.front();
   }
 
   // Waits until the daemon answers on its socket (a generous bound, never asserted as timing).
@@ -211,6 +243,25 @@ class CorraldTest : public ::testing::Test {
     ::waitpid(daemon_, &status, 0);
     daemon_ = -1;
     return status;
+  }
+
+  // A container that printed 0, 1, 2, ... one number a line: how many lines its log holds, each
+  // checked to be the next number (-1, with a failure, at the first that is not).
+  int numbered_log_lines(const std::string& id) {
+    std::ifstream log(root_ + "/supervised/" + id + "/container.log");
+    std::string line;
+    int count = 0;
+    std::regex entry(R"(^\S+ stdout F (\d+)$)");
+    while (std::getline(log, line)) {
+      std::smatch m;
+      if (!std::regex_match(line, m, entry) || std::stoi(m[1]) != count) {
+        ADD_FAILURE() << id << ": line " << count << " is \"" << line
+                      << "\": a line lost, repeated or not a number";
+        return -1;
+      }
+      ++count;
+    }
+    return count;
   }
 
   Outcome corralctl(const std::vector<std::string>& args) {
