@@ -49,17 +49,8 @@ TEST_F(CorraldCrashTest, AFiveSecondOutageLosesNoLineAndKeepsTrueStatuses) {
   EXPECT_THAT(dir_.read("daemon.log"), ::testing::HasSubstr("starting it again in 5000 ms"));
 
   Client c(socket_);
-  auto q_exit = c.call({{"verb", "wait"}, {"id", quitter}});
-  ASSERT_EQ(q_exit["ok"], true) << q_exit;
-  EXPECT_EQ(q_exit["exit"]["known"], true) << q_exit;
-  EXPECT_EQ(q_exit["exit"]["status"], 42) << q_exit;
-  auto p_exit = c.call({{"verb", "wait"}, {"id", printer}});
-  ASSERT_EQ(p_exit["ok"], true) << p_exit;
   // Status 0, not 141 (SIGPIPE): the printer always had a reader.
-  EXPECT_EQ(p_exit["exit"]["known"], true) << p_exit;
-  EXPECT_EQ(p_exit["exit"]["shell_status"], 0) << p_exit;
-
-  EXPECT_EQ(numbered_log_lines(printer), 900) << "lines lost around the outage";
+  expect_true_statuses(c, printer, 900, quitter);
   // Both statuses are in state.json too, not only in the answers.
   for (const auto& [id, status] : {std::pair{quitter, 42}, std::pair{printer, 0}}) {
     auto state = json::parse(dir_.read("root/containers/" + id + "/state.json"));

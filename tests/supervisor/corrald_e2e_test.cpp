@@ -296,15 +296,7 @@ TEST_F(CorraldTest, SigtermLeavesContainersRunningWithTheirLogsAndTheNextDaemonA
   EXPECT_THAT(read_small("/proc/" + std::to_string(corrald_pid()) + "/environ"),
               HasSubstr("CORRALD_TEST_FRONT=second"));
   Client c(socket_);
-  auto q_exit = c.call({{"verb", "wait"}, {"id", quitter}});
-  ASSERT_EQ(q_exit["ok"], true) << q_exit;
-  EXPECT_EQ(q_exit["exit"]["known"], true) << q_exit;
-  EXPECT_EQ(q_exit["exit"]["status"], 42) << q_exit;
-  auto p_exit = c.call({{"verb", "wait"}, {"id", printer}});
-  ASSERT_EQ(p_exit["ok"], true) << p_exit;
-  EXPECT_EQ(p_exit["exit"]["known"], true) << p_exit;
-  EXPECT_EQ(p_exit["exit"]["shell_status"], 0) << p_exit << " (141: it lost its log reader)";
-  EXPECT_EQ(numbered_log_lines(printer), 300) << "lines lost around the stop";
+  expect_true_statuses(c, printer, 300, quitter);
 
   for (const std::string& id : {printer, quitter})
     EXPECT_EQ(c.call({{"verb", "delete"}, {"id", id}})["ok"], true);
@@ -320,16 +312,11 @@ TEST_F(CorraldTest, SigtermLeavesContainersRunningWithTheirLogsAndTheNextDaemonA
 TEST_F(CorraldTest, ASecondCorraldOnTheSameRootIsRefusedAndTheFirstServesOn) {
   std::string log = dir_.file("second.log");
   std::string other_socket = dir_.file("other.sock");
-  std::vector<std::string> storage{kCorrald, "--root", root_, "--socket", other_socket};
-  std::vector<char*> argv;
-  for (auto& a : storage) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  pid_t second = -1;
-  ASSERT_EQ(posix_spawn(&second, kCorrald.c_str(), &actions, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
+  int output = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  ASSERT_GE(output, 0);
+  pid_t second = spawn_corrald(other_socket, output);
+  ::close(output);
+  ASSERT_GT(second, 0);
   int status = 0;
   ASSERT_EQ(::waitpid(second, &status, 0), second);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;
@@ -355,16 +342,8 @@ TEST_F(CorraldFrontTest, TheFrontsOutputEndsWithItThoughTheKeeperStays) {
   int output[2];
   ASSERT_EQ(::pipe2(output, O_CLOEXEC), 0);
   ASSERT_EQ(::fcntl(output[0], F_SETFL, O_NONBLOCK), 0);  // a held pipe fails, never hangs
-  std::vector<std::string> storage{kCorrald, "--root", root_, "--socket", socket_};
-  std::vector<char*> argv;
-  for (auto& a : storage) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, output[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, output[1], 2);
-  ASSERT_EQ(posix_spawn(&daemon_, kCorrald.c_str(), &actions, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
+  daemon_ = spawn_corrald(socket_, output[1]);
+  ASSERT_GT(daemon_, 0);
   ::close(output[1]);
   ASSERT_TRUE(wait_until_serving());
   std::string id = make_id("kept");

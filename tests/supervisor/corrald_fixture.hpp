@@ -149,25 +149,52 @@ class CorraldTest : public ::testing::Test {
 
   // The front (the process started, daemon_), which has the root's keeper run corrald proper.
   void start_daemon(const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> storage{kCorrald, "--root", root_, "--socket", socket_};
-    storage.insert(storage.end(), extra.begin(), extra.end());
-    std::vector<char*> argv;
-    for (auto& a : storage) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
     // Both streams to the log: a daemon this test fails to stop must not hold ctest's pipe.
-    posix_spawn_file_actions_addopen(&actions, 2, dir_.file("daemon.log").c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0600);
-    posix_spawn_file_actions_adddup2(&actions, 2, 1);
-    ASSERT_EQ(posix_spawn(&daemon_, kCorrald.c_str(), &actions, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
+    int log =
+        ::open(dir_.file("daemon.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    ASSERT_GE(log, 0);
+    daemon_ = spawn_corrald(socket_, log, extra);
+    ::close(log);
+    ASSERT_GT(daemon_, 0);
     // Up when it answers (bounded by a generous limit, never asserted as a timing).
     for (int i = 0; i < 600; ++i) {
       if (answers_list()) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     FAIL() << "corrald did not come up; log:\n" << dir_.read("daemon.log");
+  }
+
+  // `corrald --root ROOT --socket SOCKET EXTRA...` with stdout and stderr on `output`: its pid.
+  pid_t spawn_corrald(const std::string& socket, int output,
+                      const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> storage{kCorrald, "--root", root_, "--socket", socket};
+    storage.insert(storage.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (auto& a : storage) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, output, 1);
+    posix_spawn_file_actions_adddup2(&actions, output, 2);
+    pid_t pid = -1;
+    if (posix_spawn(&pid, kCorrald.c_str(), &actions, nullptr, argv.data(), environ) != 0) pid = -1;
+    posix_spawn_file_actions_destroy(&actions);
+    return pid;
+  }
+
+  // The printer (0, 1, 2, ... `lines` of them, then status 0) and the quitter (status 42) of the
+  // outage tests: both ended with their true statuses, and no line lost.
+  void expect_true_statuses(Client& c, const std::string& printer, int lines,
+                            const std::string& quitter) {
+    auto q_exit = c.call({{"verb", "wait"}, {"id", quitter}});
+    ASSERT_EQ(q_exit["ok"], true) << q_exit;
+    EXPECT_EQ(q_exit["exit"]["known"], true) << q_exit;
+    EXPECT_EQ(q_exit["exit"]["status"], 42) << q_exit;
+    auto p_exit = c.call({{"verb", "wait"}, {"id", printer}});
+    ASSERT_EQ(p_exit["ok"], true) << p_exit;
+    EXPECT_EQ(p_exit["exit"]["known"], true) << p_exit;
+    EXPECT_EQ(p_exit["exit"]["shell_status"], 0) << p_exit << " (141: it lost its log reader)";
+    EXPECT_EQ(numbered_log_lines(printer), lines) << "lines lost around the outage";
   }
 
   // The live processes of this test's root, named `name` in ps, whose arguments include `flag`:
