@@ -73,7 +73,7 @@ Container::Container(StateStore store, ContainerSettings settings, ContainerStat
     : store_(std::move(store)),
       settings_(std::move(settings)),
       state_(std::move(state)),
-      config_(std::move(config)),
+      config_(std::make_unique<Config>(std::move(config))),
       manager_(std::move(manager)),
       pidfd_(pidfd) {
   // The group's paths live in manager_ (made from them on load): state.json gets them from
@@ -91,14 +91,14 @@ Container::Container(StateStore store, ContainerSettings settings, ContainerStat
 
 nlohmann::json Container::recorded_config_without_limits() const {
   if (config_parked()) return nlohmann::json::parse(parked_config_);
-  return {{"corral", protocol::config_to_json(config_)}, {"hooks", hooks_to_json(config_.hooks)}};
+  return {{"corral", protocol::config_to_json(*config_)}, {"hooks", hooks_to_json(config_->hooks)}};
 }
 
 nlohmann::json Container::recorded_config() const {
   nlohmann::json recorded = recorded_config_without_limits();
   // The limits as created ("resources" beside them holds what `update` changed since): a
   // container loaded from state.json and restarted gets them again.
-  const auto& resources = config_parked() ? parked_resources_ : config_.linux_spec.resources;
+  const auto& resources = config_parked() ? parked_resources_ : config_->linux_spec.resources;
   if (resources) recorded["linux_resources"] = resources_to_json(*resources);
   return recorded;
 }
@@ -124,8 +124,8 @@ void Container::park_config() {
   parked_config_ = recorded_config_without_limits().dump();
   // The parked text has no linux.resources (config_to_json leaves them out): the parsed limits
   // stay beside it, or a restart would create the next run without them.
-  parked_resources_ = std::move(config_.linux_spec.resources);
-  config_ = Config{};
+  parked_resources_ = std::move(config_->linux_spec.resources);
+  config_.reset();
 }
 
 void Container::unpark_config() const {
@@ -138,9 +138,9 @@ void Container::unpark_config() const {
                  state_.id.c_str(), config.error().what().c_str());
     std::abort();
   }
-  config_ = std::move(*config);
-  config_.hooks = hooks_from_json(recorded["hooks"]);
-  config_.linux_spec.resources = std::move(parked_resources_);
+  config_ = std::make_unique<Config>(std::move(*config));
+  config_->hooks = hooks_from_json(recorded["hooks"]);
+  config_->linux_spec.resources = std::move(parked_resources_);
   parked_resources_.reset();
   parked_config_.clear();
   parked_config_.shrink_to_fit();
@@ -154,6 +154,7 @@ Container::~Container() {
 void Container::close_pipe() {
   if (pipe_fd_ >= 0) ::close(pipe_fd_);
   pipe_fd_ = -1;
+  reader_.reset();  // the conversation is over
 }
 
 std::string Container::oci_state() const {
@@ -217,30 +218,33 @@ Expected<void> Container::require_alive(const char* operation) const {
 reactor::Task<Expected<std::optional<std::string>>> Container::next_frame(
     Clock::time_point deadline) {
   for (;;) {
-    auto frame = reader_.next();
+    if (!reader_) reader_ = std::make_unique<protocol::FrameReader>();
+    auto frame = reader_->next();
     if (!frame)
       co_return fail(
           std::move(frame).error().with_context("container " + state_.id + ": init pipe"));
-    if (*frame || reader_.at_eof()) co_return std::move(*frame);
+    if (*frame || reader_->at_eof()) co_return std::move(*frame);
     char buffer[4096];
     auto remaining = deadline - Clock::now();
     auto n = co_await reactor::recv(pipe_fd_, buffer, sizeof buffer).with_timeout(remaining);
+    if (!reader_)  // the pipe was closed meanwhile (a kill during create)
+      co_return fail(system_error("container " + state_.id + ": the init pipe was closed"));
     if (!n) {
       if (n.error().value() == ETIME)
         co_return fail(system_error("container " + state_.id + ": the init did not answer within " +
                                         std::to_string(settings_.setup_timeout.count()) + " ms",
                                     ErrorCause{ETIMEDOUT, "read init pipe", {}}));
       if (n.error().value() == ECONNRESET) {
-        reader_.feed_eof();
+        reader_->feed_eof();
         continue;
       }
       co_return fail(
           Error::from_errno(n.error().value(), "container " + state_.id + ": read init pipe"));
     }
     if (*n == 0)
-      reader_.feed_eof();
+      reader_->feed_eof();
     else
-      reader_.feed(std::string_view(buffer, *n));
+      reader_->feed(std::string_view(buffer, *n));
   }
 }
 
@@ -269,7 +273,7 @@ reactor::Task<Expected<void>> Container::container_hooks_task(const std::vector<
                                                               const char* kind) {
   hook_namespaces_.init_pid = state_.init_pid;
   hook_namespaces_.types.clear();
-  for (const auto& ns : config_.linux_spec.namespaces) hook_namespaces_.types.push_back(ns.type);
+  for (const auto& ns : config_->linux_spec.namespaces) hook_namespaces_.types.push_back(ns.type);
   return run_hooks(hooks, oci_state(), kind, state_.id, &hook_namespaces_);
 }
 reactor::Task<Expected<void>> Container::hook_task(const Hook& hook, const char* kind) {
@@ -300,10 +304,10 @@ reactor::Task<Expected<void>> Container::drive_setup(Clock::time_point deadline)
         state_.status = ContainerStatus::Creating;
         // prestart and createRuntime in ours, createContainer in the container's namespaces; all
         // before pivot_root, as the OCI spec places them.
-        auto ran = co_await hooks_task(config_.hooks.prestart, "prestart");
-        if (ran) ran = co_await hooks_task(config_.hooks.create_runtime, "createRuntime");
+        auto ran = co_await hooks_task(config_->hooks.prestart, "prestart");
+        if (ran) ran = co_await hooks_task(config_->hooks.create_runtime, "createRuntime");
         if (ran)
-          ran = co_await container_hooks_task(config_.hooks.create_container, "createContainer");
+          ran = co_await container_hooks_task(config_->hooks.create_container, "createContainer");
         if (!ran) co_return fail(std::move(ran).error());
         auto sent = co_await send_sync(SyncType::ProcResume);
         if (!sent) co_return sent;
@@ -358,15 +362,15 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
   const std::string context = "create container " + state_.id;
   if (state_.status != ContainerStatus::Creating || pidfd_ >= 0)
     co_return fail(Error(ErrorCode::ContainerNotStopped, context + ": it was already created"));
-  if (!config_.process)
+  if (!config_->process)
     co_return fail(Error(ErrorCode::ConfigInvalid, context + ": the config has no process"));
-  if (config_.process->terminal && io.console_socket_fd < 0) {
+  if (config_->process->terminal && io.console_socket_fd < 0) {
     co_await cleanup_after_failure();  // the factory's claim on the id goes too
     co_return fail(Error(ErrorCode::ConfigInvalid,
                          context + ": process.terminal is true but no console socket was given"));
   }
 
-  auto planned = plan_init_spawn(config_, context);
+  auto planned = plan_init_spawn(*config_, context);
   if (!planned) {
     co_await cleanup_after_failure();
     co_return fail(std::move(planned).error());
@@ -382,7 +386,7 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
 
   cgroups::CgroupSpec spec;
   spec.container_id = state_.id;
-  spec.cgroups_path = config_.linux_spec.cgroups_path;
+  spec.cgroups_path = config_->linux_spec.cgroups_path;
   spec.parent = settings_.cgroup_parent;
   auto manager = cgroups::open_manager(spec);
   Expected<void> step;
@@ -398,10 +402,10 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
     step = co_await save_async();
     if (step) step = manager_->create();
     // Device rules matter only when the config restricts devices; then the defaults go with them.
-    if (step && config_.linux_spec.resources) {
-      Resources resources = *config_.linux_spec.resources;
+    if (step && config_->linux_spec.resources) {
+      Resources resources = *config_->linux_spec.resources;
       if (!resources.devices.empty())
-        resources = with_default_device_rules(std::move(resources), config_.linux_spec.devices);
+        resources = with_default_device_rules(std::move(resources), config_->linux_spec.devices);
       step = manager_->apply(resources);
     }
   }
@@ -451,7 +455,7 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
   spawn.extra_fds = {fifo_fd};
   spawn.preserved_fds = io.preserved_fds;
   // The console socket follows the fifo (child_extra_fd(P, 1)).
-  if (config_.process->terminal) spawn.extra_fds.push_back(io.console_socket_fd);
+  if (config_->process->terminal) spawn.extra_fds.push_back(io.console_socket_fd);
   auto child = spawn_init(spawn);
   ::close(sockets[1]);
   ::close(fifo_fd);
@@ -474,12 +478,12 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
     protocol::Bootstrap bootstrap;
     bootstrap.init_type = protocol::InitType::Standard;
     bootstrap.container_id = state_.id;
-    bootstrap.bundle = config_.bundle;
-    bootstrap.config = config_;
+    bootstrap.bundle = config_->bundle;
+    bootstrap.config = *config_;
     bootstrap.exec_fifo_path = fifo;
     bootstrap.exec_fifo_fd = child_extra_fd(io.preserved_fds, 0);
     bootstrap.preserved_fds = io.preserved_fds;
-    if (config_.process->terminal)
+    if (config_->process->terminal)
       bootstrap.console_socket_fd = child_extra_fd(io.preserved_fds, 1);
     auto line = protocol::encode_for_init(std::move(bootstrap));
     if (line)
@@ -491,7 +495,7 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
   if (step) {
     state_.status = ContainerStatus::Created;
     state_.created_ns = unix_time_ns();
-    for (const auto& ns : config_.linux_spec.namespaces)
+    for (const auto& ns : config_->linux_spec.namespaces)
       state_.namespace_paths[proc_ns_name(ns.type)] =
           "/proc/" + std::to_string(state_.init_pid) + "/ns/" + proc_ns_name(ns.type);
     config_recorded_ = true;  // from now on state.json carries the configuration
@@ -567,7 +571,7 @@ reactor::Task<Expected<void>> Container::start() {
   // on an exec failure, which is not a start failure); without it, the init must be alive.
   if (pipe_fd_ < 0)
     if (auto alive = require_alive("start"); !alive) co_return alive;
-  auto hooks = co_await container_hooks_task(config_.hooks.start_container, "startContainer");
+  auto hooks = co_await container_hooks_task(config_->hooks.start_container, "startContainer");
   if (!hooks) {
     co_await cleanup_after_failure();
     co_return fail(std::move(hooks).error());

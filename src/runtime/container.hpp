@@ -113,7 +113,7 @@ class Container {
   // Unparks the configuration first if it was parked (park_config).
   const Config& config() const {
     unpark_config();
-    return config_;
+    return *config_;
   }
   // A supervisor of thousands keeps a running container's configuration as its compact JSON
   // text (the form state.json records), about a third of the parsed Config, until something
@@ -225,7 +225,7 @@ class Container {
   bool state_unsaved_ = false;
   // state.json holds the configuration (from create on): state_for_disk() adds it to state_.
   bool config_recorded_ = false;
-  // Non-empty while parked: {"corral": config, "hooks": hooks}, and config_ is empty.
+  // Non-empty while parked: {"corral": config, "hooks": hooks}, and config_ is null.
   mutable std::string parked_config_;
   mutable std::optional<Resources> parked_resources_;  // not in the recorded form
   void unpark_config() const;
@@ -239,14 +239,16 @@ class Container {
   StateStore store_;
   ContainerSettings settings_;
   ContainerState state_;
-  mutable Config config_;  // mutable: config() unparks it
+  // Null while parked: a parked container holds none of Config's 1.4 KB. Mutable: config()
+  // unparks it.
+  mutable std::unique_ptr<Config> config_;
   std::unique_ptr<cgroups::Manager> manager_;
   int pidfd_ = -1;
   bool pidfd_released_ = false;
   bool our_child_ = false;  // we cloned it: waitid reaps it and tells its status
   bool reaped_ = false;
   int pipe_fd_ = -1;  // our end of the init pipe, while the init has not exec'd
-  protocol::FrameReader reader_;
+  std::unique_ptr<protocol::FrameReader> reader_;  // while talking with the init
   std::optional<ExecFailure> exec_failure_;
   ContainerNamespaces hook_namespaces_;  // outlives the hook tasks that point at it
 };
