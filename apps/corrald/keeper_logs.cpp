@@ -93,27 +93,36 @@ void KeeperLogs::write(Stream& stream, std::vector<LogEntry>& entries) {
 }
 
 reactor::Task<void> KeeperLogs::pump(Stream& stream, std::stop_token stop) {
-  std::vector<LogEntry> entries;
-  bool end = false;
-  while (!end) {
+  // This frame is what a quiet pipe costs for as long as its container lives: the readiness
+  // wait alone. The read, its buffer and its entries live in read_once's frame, for one read.
+  for (;;) {
     auto ready = co_await reactor::poll(stream.pipe, POLLIN).with_stop(stop);
     if (!ready) break;  // the keeper is stopping: what is pending is flushed below
-    // One read per readiness: it cannot wait (the pipe has data, or its writers are gone, and
-    // nobody else reads it), so the buffer, taken from the pool, is back at once. What one
-    // read leaves behind makes the next poll ready at once. (A second read could wait: the
-    // ring waits on pipes even when O_NONBLOCK is set, holding its buffer.)
-    auto buffer = take_buffer();
-    auto n = co_await reactor::read(stream.pipe, buffer.get(), kBufferSize);
-    if (n && *n > 0)
-      stream.splitter.feed(std::string_view(buffer.get(), *n), entries);
-    else
-      end = n ? true : n.error().value() != EAGAIN && n.error().value() != EINTR;
-    give_back(std::move(buffer));
-    write(stream, entries);
+    const bool more = co_await read_once(stream);
+    if (!more) break;
   }
+  std::vector<LogEntry> entries;
   stream.splitter.finish(entries);
   write(stream, entries);
   release(stream);
+}
+
+reactor::Task<bool> KeeperLogs::read_once(Stream& stream) {
+  // One read per readiness: it cannot wait (the pipe has data, or its writers are gone, and
+  // nobody else reads it), so the buffer, taken from the pool, is back at once. What one read
+  // leaves behind makes the next poll ready at once. (A second read could wait: the ring waits
+  // on pipes even when O_NONBLOCK is set, holding its buffer.)
+  std::vector<LogEntry> entries;
+  auto buffer = take_buffer();
+  auto n = co_await reactor::read(stream.pipe, buffer.get(), kBufferSize);
+  bool more = true;
+  if (n && *n > 0)
+    stream.splitter.feed(std::string_view(buffer.get(), *n), entries);
+  else
+    more = !n && (n.error().value() == EAGAIN || n.error().value() == EINTR);
+  give_back(std::move(buffer));
+  write(stream, entries);
+  co_return more;
 }
 
 void KeeperLogs::release(Stream& stream) {

@@ -56,6 +56,8 @@ class KeeperLogs {
   };
 
   corral::reactor::Task<void> pump(Stream& stream, std::stop_token stop);
+  // One read into the log; false at the pipe's end (or on its error).
+  corral::reactor::Task<bool> read_once(Stream& stream);
   void write(Stream& stream, std::vector<corral::supervisor::LogEntry>& entries);
   void release(Stream& stream);
 

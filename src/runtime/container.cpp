@@ -122,6 +122,8 @@ ContainerState Container::state_for_disk() const {
 void Container::park_config() {
   if (config_parked()) return;
   parked_config_ = recorded_config_without_limits().dump();
+  // dump() grows the string by doubling: up to half of it would be slack, held for the run.
+  parked_config_.shrink_to_fit();
   // The parked text has no linux.resources (config_to_json leaves them out): the parsed limits
   // stay beside it, or a restart would create the next run without them.
   parked_resources_ = std::move(config_->linux_spec.resources);

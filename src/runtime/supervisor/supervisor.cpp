@@ -281,34 +281,52 @@ void Supervisor::spawn_watch(Entry& e, bool restart_first) {
   scope_.spawn(watch(e, restart_first));
 }
 
+// Not a coroutine: it picks the one that waits, so that watch()'s frame, held for every
+// running container, holds none of the waits' operations (g++ gives each co_await of a
+// coroutine its own room in the frame, for the coroutine's whole life).
+reactor::Task<bool> Supervisor::await_exit(Entry& e, std::stop_token token) {
+  if (e.container->state().exit) return already_exited();  // a restart's leftover
+  auto adopted = adopted_.find(e.container->init_pid());
+  if (!e.container->our_child() && adopted != adopted_.end() && adopted->second == &e)
+    return await_reaped_elsewhere(e, std::move(token));
+  if (int pidfd = e.container->pidfd(); pidfd >= 0) return await_pidfd(pidfd, std::move(token));
+  if (e.container->our_child() && e.container->has_init())
+    return await_own_child(e.container->init_pid(), std::move(token));
+  return already_exited();
+}
+
+reactor::Task<bool> Supervisor::already_exited() {
+  co_return true;
+}
+
+reactor::Task<bool> Supervisor::await_reaped_elsewhere(Entry& e, std::stop_token token) {
+  // Its reaper (the keeper) tells the status; nothing to hold open meanwhile.
+  bool stopped = false;
+  while (!e.reaped && !stopped) stopped = !co_await e.reaped_ready.wait(token);
+  co_return e.reaped.has_value();
+}
+
+reactor::Task<bool> Supervisor::await_pidfd(int pidfd, std::stop_token token) {
+  // Only the poll is cancelled at shutdown: the container keeps running.
+  auto ready = co_await reactor::poll(pidfd, POLLIN).with_stop(token);
+  co_return static_cast<bool>(ready);
+}
+
+reactor::Task<bool> Supervisor::await_own_child(pid_t pid, std::stop_token token) {
+  // No descriptor held (released after start): the ring waits on the pid itself, without
+  // reaping; settle_exit() records, then reaps.
+  auto exited =
+      co_await reactor::waitid(P_PID, static_cast<id_t>(pid), WEXITED | WNOWAIT).with_stop(token);
+  co_return exited || !token.stop_requested();
+}
+
 reactor::Task<void> Supervisor::watch(Entry& e, bool restart_first) {
   auto token = shutdown_.get_token();
   bool restart_now = restart_first;
   for (;;) {
     if (!restart_now) {
-      auto adopted = adopted_.find(e.container->init_pid());
-      const bool reaped_elsewhere =
-          !e.container->our_child() && adopted != adopted_.end() && adopted->second == &e;
-      int pidfd = e.container->pidfd();
-      if (e.container->state().exit) {
-        // Already recorded (a restart's leftover): nothing to wait for.
-      } else if (reaped_elsewhere) {
-        // Its reaper (the keeper) tells the status; nothing to hold open meanwhile.
-        bool stopped = false;
-        while (!e.reaped && !stopped) stopped = !co_await e.reaped_ready.wait(token);
-        if (!e.reaped) break;
-      } else if (pidfd >= 0) {
-        // Only the poll is cancelled at shutdown: the container keeps running.
-        auto ready = co_await reactor::poll(pidfd, POLLIN).with_stop(token);
-        if (!ready) break;
-      } else if (e.container->our_child() && e.container->has_init()) {
-        // No descriptor held (released after start): the ring waits on the pid itself,
-        // without reaping; wait() below records, then reaps.
-        auto exited = co_await reactor::waitid(P_PID, static_cast<id_t>(e.container->init_pid()),
-                                               WEXITED | WNOWAIT)
-                          .with_stop(token);
-        if (!exited && token.stop_requested()) break;
-      }
+      const bool exited = co_await await_exit(e, token);
+      if (!exited) break;
       // A start still in flight writes state.json too: let it finish, so that the exit
       // recorded below is the last word on disk.
       while (e.busy) co_await e.idle.wait();

@@ -160,6 +160,12 @@ class Supervisor {
   reactor::Task<Expected<void>> launch(Entry& e, Config config, bool start);
   reactor::Task<void> pump(Entry& e, int fd, LogStream stream);
   reactor::Task<void> watch(Entry& e, bool restart_first);
+  // Until the run watch() waits for has exited: false when stopped first (shutdown).
+  reactor::Task<bool> await_exit(Entry& e, std::stop_token token);
+  static reactor::Task<bool> already_exited();
+  static reactor::Task<bool> await_reaped_elsewhere(Entry& e, std::stop_token token);
+  static reactor::Task<bool> await_pidfd(int pidfd, std::stop_token token);
+  static reactor::Task<bool> await_own_child(pid_t pid, std::stop_token token);
   void spawn_watch(Entry& e, bool restart_first);
   reactor::Task<void> wait_idle(Entry& e);
   reactor::Task<std::optional<std::chrono::milliseconds>> settle_exit(Entry& e);
