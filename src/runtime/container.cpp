@@ -79,6 +79,16 @@ Container::Container(StateStore store, ContainerSettings settings, ContainerStat
   // The group's paths live in manager_ (made from them on load): state.json gets them from
   // there, and a supervisor of thousands does not hold every path twice.
   if (manager_) state_.cgroup_paths.clear();
+  // Likewise the namespace paths that name the init's own: held as the namespaces' types.
+  for (auto it = state_.namespace_paths.begin(); it != state_.namespace_paths.end();) {
+    auto type = namespace_from_proc_name(it->first);
+    if (type && it->second == own_namespace_path(*type)) {
+      namespace_types_ |= namespace_bit(*type);
+      it = state_.namespace_paths.erase(it);
+    } else {
+      ++it;
+    }
+  }
   // The configuration as state.json records it is made again from config_ at each save: a
   // supervisor of thousands should not hold a second, JSON copy of every configuration.
   if (state_.config.is_object() && state_.config.contains("corral")) {
@@ -107,9 +117,16 @@ std::map<std::string, std::string> Container::cgroup_paths() const {
   return manager_ ? manager_->paths() : state_.cgroup_paths;
 }
 
+std::string Container::own_namespace_path(NamespaceType type) const {
+  return "/proc/" + std::to_string(state_.init_pid) + "/ns/" + proc_ns_name(type);
+}
+
 ContainerState Container::state_for_disk() const {
   ContainerState on_disk = state_;
   on_disk.cgroup_paths = cgroup_paths();
+  for (NamespaceType type : kAllNamespaceTypes)
+    if (namespace_types_ & namespace_bit(type))
+      on_disk.namespace_paths[proc_ns_name(type)] = own_namespace_path(type);
   if (config_recorded_) {
     if (!on_disk.config.is_object()) on_disk.config = nlohmann::json::object();
     nlohmann::json recorded = recorded_config();
@@ -498,8 +515,7 @@ reactor::Task<Expected<void>> Container::create(ProcessIo io) {
     state_.status = ContainerStatus::Created;
     state_.created_ns = unix_time_ns();
     for (const auto& ns : config_->linux_spec.namespaces)
-      state_.namespace_paths[proc_ns_name(ns.type)] =
-          "/proc/" + std::to_string(state_.init_pid) + "/ns/" + proc_ns_name(ns.type);
+      namespace_types_ |= namespace_bit(ns.type);
     config_recorded_ = true;  // from now on state.json carries the configuration
     step = co_await save_async();
   }

@@ -230,6 +230,8 @@ class Container {
   mutable std::optional<Resources> parked_resources_;  // not in the recorded form
   void unpark_config() const;
   ContainerState state_for_disk() const;
+  // /proc/INIT/ns/NAME: where state.json says the init's namespace of `type` is.
+  std::string own_namespace_path(NamespaceType type) const;
   nlohmann::json recorded_config() const;  // {"corral": ..., "hooks": ...}, parked or not
   nlohmann::json recorded_config_without_limits() const;  // no "linux_resources"
   std::string dir() const { return store_.container_dir(state_.id); }
@@ -239,6 +241,9 @@ class Container {
   StateStore store_;
   ContainerSettings settings_;
   ContainerState state_;
+  // The init's namespaces, one bit each (namespace_bit): state.json's namespace_paths are made
+  // from them at each write rather than held, ~600 bytes, for every container.
+  std::uint16_t namespace_types_ = 0;
   // Null while parked: a parked container holds none of Config's 1.4 KB. Mutable: config()
   // unparks it.
   mutable std::unique_ptr<Config> config_;

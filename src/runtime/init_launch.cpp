@@ -213,6 +213,12 @@ const char* proc_ns_name(NamespaceType type) {
   return "?";
 }
 
+std::optional<NamespaceType> namespace_from_proc_name(std::string_view name) {
+  for (NamespaceType type : kAllNamespaceTypes)
+    if (name == proc_ns_name(type)) return type;
+  return std::nullopt;
+}
+
 namespace detail {
 
 Expected<int> enter_pid_namespace_for_children(int ns_fd) {

@@ -20,7 +20,9 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "runtime/id_maps.hpp"
@@ -65,9 +67,18 @@ struct SpawnedProcess {
 // map, become root of the user namespace, exec).
 Expected<SpawnedProcess> spawn_init(const InitSpawn& spawn);
 
-// The CLONE_NEW* flag of a namespace type and its name under /proc/PID/ns.
+// The CLONE_NEW* flag of a namespace type and its name under /proc/PID/ns (and back).
 std::uint64_t clone_flag(NamespaceType type);
 const char* proc_ns_name(NamespaceType type);
+std::optional<NamespaceType> namespace_from_proc_name(std::string_view name);
+
+inline constexpr NamespaceType kAllNamespaceTypes[] = {
+    NamespaceType::Pid, NamespaceType::Network, NamespaceType::Mount,  NamespaceType::Ipc,
+    NamespaceType::Uts, NamespaceType::User,    NamespaceType::Cgroup, NamespaceType::Time};
+// One bit a type, for sets of namespace types.
+constexpr std::uint16_t namespace_bit(NamespaceType type) {
+  return static_cast<std::uint16_t>(1u << static_cast<unsigned>(type));
+}
 
 // Runs `clone_fn` with the calling thread's PID namespace for children set to `ns_fd` (-1: no
 // change), restoring it afterwards.

@@ -14,6 +14,7 @@
 #include "reactor/reactor.hpp"
 #include "reactor/when_all.hpp"
 #include "runtime/factory.hpp"
+#include "runtime/init_launch.hpp"
 #include "runtime/spec/protocol.hpp"
 #include "runtime/state_store.hpp"
 
@@ -362,6 +363,19 @@ TEST_F(ContainerTest, ALoadedContainerHasItsLimitsAndDeviceRules) {
   EXPECT_EQ((*loaded)->cgroup_paths(), paths);
   const auto on_disk = nlohmann::json::parse(read_file(root_ + "/limits/state.json"));
   EXPECT_EQ(on_disk.at("cgroup_paths").get<decltype(paths)>(), paths);
+  // The namespace paths likewise: made from the init's pid and its namespaces at each write,
+  // by the container that made them and by one loaded from state.json.
+  const std::string ns = "/proc/" + std::to_string((*c)->init_pid()) + "/ns/";
+  std::map<std::string, std::string> namespaces;
+  for (const auto& n : config.linux_spec.namespaces)
+    namespaces[proc_ns_name(n.type)] = ns + proc_ns_name(n.type);
+  ASSERT_GE(namespaces.size(), 4u);
+  EXPECT_EQ(on_disk.at("namespace_paths").get<decltype(namespaces)>(), namespaces);
+  EXPECT_TRUE((*loaded)->state().namespace_paths.empty());
+  ASSERT_TRUE((*loaded)->pause());  // a write by the loaded one
+  const auto rewritten = nlohmann::json::parse(read_file(root_ + "/limits/state.json"));
+  EXPECT_EQ(rewritten.at("namespace_paths").get<decltype(namespaces)>(), namespaces);
+  ASSERT_TRUE((*loaded)->resume());
 
   ASSERT_TRUE((*c)->signal(SIGKILL, false));
   EXPECT_TRUE((*c)->wait_blocking());
