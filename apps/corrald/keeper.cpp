@@ -126,6 +126,7 @@ Expected<pid_t> Keeper::serve(ServeRequest request) {
   next_delay_ = std::chrono::milliseconds(0);
   if (auto spawned = spawn_daemon(); !spawned) {
     request_.reset();
+    if (log_.valid()) ::dup2(log_.get(), STDERR_FILENO);  // that front is told, and leaves
     return fail(std::move(spawned).error());
   }
   return daemon_;
