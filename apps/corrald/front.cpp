@@ -81,17 +81,6 @@ Expected<void> start_keeper_if_none(const std::string& root, pid_t& started) {
   return {};
 }
 
-// Our stdin, stdout and stderr for corrald; /dev/null for any that is closed.
-std::vector<init::UniqueFd> stdio_for_corrald() {
-  std::vector<init::UniqueFd> fds;
-  for (int fd = 0; fd < 3; ++fd) {
-    int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
-    if (copy < 0) copy = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-    fds.emplace_back(copy);
-  }
-  return fds;
-}
-
 // The first signal waiting on `signals` (0 when none).
 int pending_signal(int signals) {
   pollfd fd{signals, POLLIN, 0};
@@ -124,8 +113,8 @@ Attempt ask_to_serve(const FrontOptions& options, int signals, init::UniqueFd& l
              " bytes; at most " + std::to_string(kFrontMessageMax) + " go to the keeper");
     return Attempt::Failed;
   }
-  std::vector<init::UniqueFd> stdio = stdio_for_corrald();
-  const int fds[] = {stdio[0].get(), stdio[1].get(), stdio[2].get()};
+  // Our stdin, stdout and stderr for corrald (main() opened /dev/null on any that was closed).
+  const int fds[] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
   if (auto sent = send_with_fds(connected->get(), text, fds, "ask the keeper to serve"); !sent) {
     if (keeper_was_ending(sent.error().cause().errno_value)) return Attempt::Retry;
     complain(sent.error().what());
@@ -174,12 +163,9 @@ int follow(int link, int signals) {
       complain(std::string("poll: ") + std::strerror(errno));
       return 1;
     }
-    if (fds[1].revents & POLLIN) {
-      signalfd_siginfo info{};
-      if (::read(signals, &info, sizeof info) == sizeof info) {
-        std::string message = json{{"op", "signal"}, {"signal", info.ssi_signo}}.dump();
-        (void)::send(link, message.data(), message.size(), MSG_NOSIGNAL);
-      }
+    if (int signal = (fds[1].revents & POLLIN) ? pending_signal(signals) : 0; signal != 0) {
+      std::string message = json{{"op", "signal"}, {"signal", signal}}.dump();
+      (void)::send(link, message.data(), message.size(), MSG_NOSIGNAL);
     }
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
       auto message = receive_with_fds(link, kFrontMessageMax, "the keeper's link");

@@ -400,20 +400,14 @@ reactor::Task<int> Keeper::run(reactor::SignalSet& signals) {
   else
     co_await drain_logs(std::chrono::seconds(5));
   co_await tasks_.join();
-
   co_return exit_status_;
 }
 
 }  // namespace
 
 int run_keeper(const KeeperOptions& options) {
-  // Inherited without close-on-exec: corrald proper must not get them.
+  // From the front; main() has made them close-on-exec, so corrald proper does not get them.
   init::UniqueFd listener(kKeeperListenFd), lock(kKeeperLockFd);
-  for (int fd : {listener.get(), lock.get()})
-    if (::fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
-      say("descriptor " + std::to_string(fd) + " (from the front): " + std::strerror(errno));
-      return 1;
-    }
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
     std::perror("corrald-keeper: PR_SET_CHILD_SUBREAPER");
     return 1;

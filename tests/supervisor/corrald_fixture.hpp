@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "cli/temp_dir.hpp"
+#include "runtime/proc_stat.hpp"
 #include "runtime/spec/default_spec.hpp"
 
 extern char** environ;
@@ -208,10 +209,10 @@ class CorraldTest : public ::testing::Test {
       // read(2), not a stream: a process that exits meanwhile makes the read fail (ESRCH),
       // which a stream reports by throwing.
       std::string stat = read_small(dirent.path() / "stat");
-      auto open = stat.find('('), close = stat.rfind(')');
-      if (open == std::string::npos || close == std::string::npos || close + 2 >= stat.size())
-        continue;
-      if (stat.substr(open + 1, close - open - 1) != name || stat[close + 2] == 'Z') continue;
+      auto parsed = parse_proc_stat(stat);
+      if (!parsed || parsed->state == 'Z') continue;
+      auto open = stat.find('('), close = stat.rfind(')');  // parse_proc_stat found both
+      if (stat.substr(open + 1, close - open - 1) != name) continue;
       std::vector<std::string> args;
       std::string cmdline = read_small(dirent.path() / "cmdline");
       for (std::size_t at = 0; at < cmdline.size();) {
