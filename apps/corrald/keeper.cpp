@@ -90,8 +90,7 @@ class Keeper {
   KeeperLogs logs_;
   FrontDoor fronts_;
   reactor::TaskScope tasks_;
-  std::stop_source stopping_;      // the keeper ends: every task but the log pumps
-  std::stop_source logs_stop_;     // the log pumps end (otherwise each at its pipe's end)
+  std::stop_source stopping_;      // the keeper ends: every task (the log streams: logs_.stop())
   std::stop_source channel_stop_;  // this corrald's link ends
   init::UniqueFd channel_;
   std::deque<std::string> outbox_;
@@ -246,7 +245,7 @@ void Keeper::handle(const std::string& text, std::vector<init::UniqueFd>& fds) {
     rotation.rotated_kept = j.value("keep", rotation.rotated_kept);
     std::size_t max_line = j.value("max_line", supervisor::CriLineSplitter::kDefaultMaxLine);
     logs_.capture(j["id"].get<std::string>(), j["path"].get<std::string>(), rotation, max_line,
-                  std::move(fds[0]), std::move(fds[1]), tasks_, logs_stop_.get_token());
+                  std::move(fds[0]), std::move(fds[1]));
   } else if (op == "ack" && j["seq"].is_number_unsigned()) {
     if (auto acked = journal_.acknowledge(j["seq"].get<std::uint64_t>()); !acked)
       say(acked.error().what());
@@ -348,7 +347,7 @@ reactor::Task<void> Keeper::drain_logs(std::chrono::milliseconds limit) {
   for (auto waited = std::chrono::milliseconds(0); logs_.streams() > 0 && waited < limit;
        waited += std::chrono::milliseconds(20))
     co_await reactor::sleep_for(std::chrono::milliseconds(20));
-  logs_stop_.request_stop();
+  logs_.stop();
 }
 
 reactor::Task<void> Keeper::respawn_later(std::chrono::milliseconds delay) {
@@ -396,9 +395,10 @@ reactor::Task<int> Keeper::run(reactor::SignalSet& signals) {
   channel_stop_.request_stop();
   // Ended with nothing to keep: what the last containers wrote is still read to its end.
   if (terminated_)
-    logs_stop_.request_stop();
+    logs_.stop();
   else
     co_await drain_logs(std::chrono::seconds(5));
+  co_await logs_.ended();
   co_await tasks_.join();
   co_return exit_status_;
 }

@@ -38,7 +38,7 @@ void KeeperLogs::give_back(std::unique_ptr<char[]> buffer) {
 
 void KeeperLogs::capture(const std::string& id, const std::string& path,
                          supervisor::LogRotation rotation, std::size_t max_line, init::UniqueFd out,
-                         init::UniqueFd err, reactor::TaskScope& scope, std::stop_token stop) {
+                         init::UniqueFd err) {
   auto [it, fresh] = targets_.try_emplace(path);
   Target& target = it->second;
   target.id = id;
@@ -66,12 +66,64 @@ void KeeperLogs::capture(const std::string& id, const std::string& path,
       continue;
     }
     fd->release();  // the table owns it now
-    streams_.push_back(Stream{it, *held, supervisor::CriLineSplitter(kind, max_line)});
-    streams_.back().self = std::prev(streams_.end());
+    Stream& stream =
+        streams_.emplace_back(this, it, *held, supervisor::CriLineSplitter(kind, max_line));
+    stream.self = std::prev(streams_.end());
     ++target.streams;
-    scope.spawn(pump(streams_.back(), stop));
+    wait_readable(stream);
   }
   if (target.streams == 0) targets_.erase(it);
+}
+
+void KeeperLogs::stop() {
+  for (Stream& stream : streams_) {
+    stream.stopping = true;
+    stream.op.cancel();
+  }
+}
+
+reactor::Task<void> KeeperLogs::ended() {
+  while (!streams_.empty()) co_await all_ended_.wait();
+}
+
+void KeeperLogs::wait_readable(Stream& stream) {
+  if (stream.stopping ||
+      !stream.op.start(reactor::poll(stream.pipe.descriptor(), POLLIN).operation(), stream.pipe,
+                       &KeeperLogs::on_readable, &stream))
+    end(stream);
+}
+
+void KeeperLogs::on_readable(void* context, int result) {
+  Stream& stream = *static_cast<Stream*>(context);
+  KeeperLogs& logs = *stream.logs;
+  // Cancelled: the keeper is stopping, and what is pending is flushed by end().
+  if (result < 0 || stream.stopping) return logs.end(stream);
+  // One read per readiness: it cannot wait (the pipe has data, or its writers are gone, and
+  // nobody else reads it), so the buffer, taken from the pool, is back at once. What one read
+  // leaves behind makes the next poll ready at once. (A second read could wait: the ring waits
+  // on pipes even when O_NONBLOCK is set, holding its buffer.)
+  stream.buffer = logs.take_buffer();
+  if (!stream.op.start(
+          reactor::read(stream.pipe.descriptor(), stream.buffer.get(), kBufferSize).operation(),
+          stream.pipe, &KeeperLogs::on_read, &stream)) {
+    logs.give_back(std::move(stream.buffer));
+    logs.end(stream);
+  }
+}
+
+void KeeperLogs::on_read(void* context, int result) {
+  Stream& stream = *static_cast<Stream*>(context);
+  KeeperLogs& logs = *stream.logs;
+  if (result > 0)
+    stream.splitter.feed(std::string_view(stream.buffer.get(), static_cast<std::size_t>(result)),
+                         logs.entries_);
+  logs.give_back(std::move(stream.buffer));
+  logs.write(stream, logs.entries_);
+  const bool more = result > 0 || result == -EAGAIN || result == -EINTR;
+  if (more)
+    logs.wait_readable(stream);
+  else
+    logs.end(stream);  // the pipe's end, its error, or a cancel
 }
 
 void KeeperLogs::write(Stream& stream, std::vector<LogEntry>& entries) {
@@ -92,44 +144,14 @@ void KeeperLogs::write(Stream& stream, std::vector<LogEntry>& entries) {
   entries.clear();
 }
 
-reactor::Task<void> KeeperLogs::pump(Stream& stream, std::stop_token stop) {
-  // This frame is what a quiet pipe costs for as long as its container lives: the readiness
-  // wait alone. The read, its buffer and its entries live in read_once's frame, for one read.
-  for (;;) {
-    auto ready = co_await reactor::poll(stream.pipe, POLLIN).with_stop(stop);
-    if (!ready) break;  // the keeper is stopping: what is pending is flushed below
-    const bool more = co_await read_once(stream);
-    if (!more) break;
-  }
-  std::vector<LogEntry> entries;
-  stream.splitter.finish(entries);
-  write(stream, entries);
-  release(stream);
-}
-
-reactor::Task<bool> KeeperLogs::read_once(Stream& stream) {
-  // One read per readiness: it cannot wait (the pipe has data, or its writers are gone, and
-  // nobody else reads it), so the buffer, taken from the pool, is back at once. What one read
-  // leaves behind makes the next poll ready at once. (A second read could wait: the ring waits
-  // on pipes even when O_NONBLOCK is set, holding its buffer.)
-  std::vector<LogEntry> entries;
-  auto buffer = take_buffer();
-  auto n = co_await reactor::read(stream.pipe, buffer.get(), kBufferSize);
-  bool more = true;
-  if (n && *n > 0)
-    stream.splitter.feed(std::string_view(buffer.get(), *n), entries);
-  else
-    more = !n && (n.error().value() == EAGAIN || n.error().value() == EINTR);
-  give_back(std::move(buffer));
-  write(stream, entries);
-  co_return more;
-}
-
-void KeeperLogs::release(Stream& stream) {
+void KeeperLogs::end(Stream& stream) {
+  stream.splitter.finish(entries_);
+  write(stream, entries_);
   auto target = stream.target;
   table_->release(stream.pipe);
   streams_.erase(stream.self);
   if (--target->second.streams == 0) targets_.erase(target);
+  if (streams_.empty()) all_ended_.notify_all();
 }
 
 }  // namespace corrald
