@@ -105,6 +105,23 @@ double cpu_of(const std::vector<pid_t>& pids) {
   return cpu_fields(pids, 14, 15);  // utime, stime
 }
 
+double run_time_of(const std::vector<pid_t>& pids) {
+  double total = 0;
+  for (pid_t pid : pids) {
+    const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+    DIR* dir = ::opendir(tasks.c_str());
+    if (dir == nullptr) continue;
+    while (const dirent* entry = ::readdir(dir)) {
+      if (entry->d_name[0] == '.') continue;
+      std::istringstream in(read_text(tasks + "/" + entry->d_name + "/schedstat"));
+      double on_cpu_ns = 0;
+      if (in >> on_cpu_ns) total += on_cpu_ns / 1e9;
+    }
+    ::closedir(dir);
+  }
+  return total;
+}
+
 double cpu_with_reaped_children_of(const std::vector<pid_t>& pids) {
   return cpu_fields(pids, 14, 17);  // utime, stime, cutime, cstime
 }

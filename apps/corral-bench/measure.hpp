@@ -37,6 +37,10 @@ ProcessMemory memory_of(const std::vector<pid_t>& pids);
 int descriptors_of(const std::vector<pid_t>& pids);
 // utime + stime of every thread of each process, in seconds.
 double cpu_of(const std::vector<pid_t>& pids);
+// The time each live thread of each process has run on a CPU, in seconds, exact to the
+// nanosecond (/proc/PID/task/TID/schedstat): for idle processes, where cpu_of's clock ticks
+// (10 ms) make one stray wake-up look like a cost.
+double run_time_of(const std::vector<pid_t>& pids);
 // cpu_of plus the CPU of the children each process has waited for (cutime + cstime): a
 // supervisor's own CPU and that of the containers it reaped.
 double cpu_with_reaped_children_of(const std::vector<pid_t>& pids);

@@ -42,6 +42,15 @@ class [[nodiscard]] OpAwaitable {
     stop_ = std::move(token);
     return std::move(*this);
   }
+  // with_stop for a named awaitable, awaited by its name:
+  //   auto poll = reactor::poll(fd, POLLIN);
+  //   poll.stop_on(token);
+  //   auto ready = co_await poll;
+  // A coroutine that waits for long in great numbers (one per container) keeps one awaitable in
+  // its frame this way, not the builder's and its stopped copy (g++ gives each its own room).
+  // (`co_await poll.with_stop(token)` on an lvalue would copy it: g++ 12 copies an awaiter
+  // returned by reference.)
+  void stop_on(std::stop_token token) & { stop_ = std::move(token); }
   OpAwaitable with_timeout(std::chrono::nanoseconds timeout) && {
     op_.has_deadline = true;
     if (timeout.count() < 0) timeout = std::chrono::nanoseconds{0};

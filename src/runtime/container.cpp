@@ -25,6 +25,7 @@
 #include "runtime/init_launch.hpp"
 #include "runtime/proc_stat.hpp"
 #include "runtime/protected_binary.hpp"
+#include "runtime/recorded_config.hpp"
 
 namespace corral {
 
@@ -99,17 +100,13 @@ Container::Container(StateStore store, ContainerSettings settings, ContainerStat
   }
 }
 
-nlohmann::json Container::recorded_config_without_limits() const {
-  if (config_parked()) return nlohmann::json::parse(parked_config_);
-  return {{"corral", protocol::config_to_json(*config_)}, {"hooks", hooks_to_json(config_->hooks)}};
-}
-
 nlohmann::json Container::recorded_config() const {
-  nlohmann::json recorded = recorded_config_without_limits();
+  nlohmann::json recorded = {{"corral", protocol::config_to_json(*config_)},
+                             {"hooks", hooks_to_json(config_->hooks)}};
   // The limits as created ("resources" beside them holds what `update` changed since): a
   // container loaded from state.json and restarted gets them again.
-  const auto& resources = config_parked() ? parked_resources_ : config_->linux_spec.resources;
-  if (resources) recorded["linux_resources"] = resources_to_json(*resources);
+  if (config_->linux_spec.resources)
+    recorded["linux_resources"] = resources_to_json(*config_->linux_spec.resources);
   return recorded;
 }
 
@@ -121,7 +118,7 @@ std::string Container::own_namespace_path(NamespaceType type) const {
   return "/proc/" + std::to_string(state_.init_pid) + "/ns/" + proc_ns_name(type);
 }
 
-ContainerState Container::state_for_disk() const {
+Expected<ContainerState> Container::state_for_disk() const {
   ContainerState on_disk = state_;
   on_disk.cgroup_paths = cgroup_paths();
   for (NamespaceType type : kAllNamespaceTypes)
@@ -129,40 +126,48 @@ ContainerState Container::state_for_disk() const {
       on_disk.namespace_paths[proc_ns_name(type)] = own_namespace_path(type);
   if (config_recorded_) {
     if (!on_disk.config.is_object()) on_disk.config = nlohmann::json::object();
-    nlohmann::json recorded = recorded_config();
+    nlohmann::json recorded;
+    if (config_) {
+      recorded = recorded_config();
+    } else {
+      // Parked: the recorded form is carried over from the file as it is, not parsed.
+      auto previous = store_.load(state_.id);
+      if (!previous)
+        return fail(std::move(previous).error().with_context(
+            "container " + state_.id + ": carry its recorded configuration over"));
+      recorded = std::move(previous->config);
+    }
     for (const char* key : {"corral", "hooks", "linux_resources"})
       if (recorded.contains(key)) on_disk.config[key] = std::move(recorded[key]);
   }
   return on_disk;
 }
 
-void Container::park_config() {
-  if (config_parked()) return;
-  parked_config_ = recorded_config_without_limits().dump();
-  // dump() grows the string by doubling: up to half of it would be slack, held for the run.
-  parked_config_.shrink_to_fit();
-  // The parked text has no linux.resources (config_to_json leaves them out): the parsed limits
-  // stay beside it, or a restart would create the next run without them.
-  parked_resources_ = std::move(config_->linux_spec.resources);
-  config_.reset();
-}
-
-void Container::unpark_config() const {
-  if (!config_parked()) return;
-  const nlohmann::json recorded = nlohmann::json::parse(parked_config_);
-  auto config = protocol::config_from_json(recorded["corral"]);
-  if (!config) {
-    // Our own text, made by park_config: only a bug can bring this here.
-    std::fprintf(stderr, "container %s: the parked configuration does not parse: %s\n",
-                 state_.id.c_str(), config.error().what().c_str());
+const Config& Container::config() const {
+  if (!config_) {
+    std::fprintf(stderr, "container %s: config() while the configuration is parked\n",
+                 state_.id.c_str());
     std::abort();
   }
+  return *config_;
+}
+
+void Container::park_config() {
+  // Only what state.json holds can be read back (a container loaded from an older file keeps
+  // its configuration in memory).
+  if (config_ && config_recorded_) config_.reset();
+}
+
+Expected<void> Container::unpark_config() const {
+  if (config_) return {};
+  auto recorded = store_.load(state_.id);
+  if (!recorded)
+    return fail(std::move(recorded).error().with_context("container " + state_.id +
+                                                         ": read its configuration back"));
+  auto config = config_from_record(recorded->config, state_.id, store_.state_path(state_.id));
+  if (!config) return fail(std::move(config).error());
   config_ = std::make_unique<Config>(std::move(*config));
-  config_->hooks = hooks_from_json(recorded["hooks"]);
-  config_->linux_spec.resources = std::move(parked_resources_);
-  parked_resources_.reset();
-  parked_config_.clear();
-  parked_config_.shrink_to_fit();
+  return {};
 }
 
 Container::~Container() {
@@ -184,14 +189,18 @@ std::string Container::oci_state() const {
 
 Expected<void> Container::save() {
   state_unsaved_ = false;
-  auto saved = store_.save(state_for_disk());
+  auto on_disk = state_for_disk();
+  if (!on_disk) return fail(std::move(on_disk).error());
+  auto saved = store_.save(*on_disk);
   if (!saved) return fail(std::move(saved).error().with_context("container " + state_.id));
   return {};
 }
 
 reactor::Task<Expected<void>> Container::save_async(bool sync) {
   state_unsaved_ = false;  // this write carries whatever a deferred exit left out
-  auto saved = co_await store_.save_async(state_for_disk(), sync);
+  auto on_disk = state_for_disk();
+  if (!on_disk) co_return fail(std::move(on_disk).error());
+  auto saved = co_await store_.save_async(*on_disk, sync);
   if (!saved) co_return fail(std::move(saved).error().with_context("container " + state_.id));
   co_return Expected<void>{};
 }
@@ -589,6 +598,8 @@ reactor::Task<Expected<void>> Container::start() {
   // on an exec failure, which is not a start failure); without it, the init must be alive.
   if (pipe_fd_ < 0)
     if (auto alive = require_alive("start"); !alive) co_return alive;
+  if (auto unparked = unpark_config(); !unparked)
+    co_return fail(std::move(unparked).error().with_context(context));
   auto hooks = co_await container_hooks_task(config_->hooks.start_container, "startContainer");
   if (!hooks) {
     co_await cleanup_after_failure();
@@ -813,6 +824,11 @@ reactor::Task<void> Container::run_logged_hooks(const std::vector<Hook>& hooks, 
 }
 
 reactor::Task<Expected<void>> Container::destroy() {
+  // Before the directory goes: a parked configuration is read back from its state.json.
+  auto unparked = unpark_config();
+  if (!unparked)
+    std::fprintf(stderr, "corral: destroy container %s: its poststop hooks are not run: %s\n",
+                 state_.id.c_str(), unparked.error().what().c_str());
   co_await kill_and_reap();
   if (manager_) {
     auto destroyed = manager_->destroy();
@@ -824,7 +840,7 @@ reactor::Task<Expected<void>> Container::destroy() {
     co_return fail(
         Error::from_errno(ec.value(), "destroy container " + state_.id + ": remove", dir()));
   state_.status = ContainerStatus::Stopped;
-  co_await run_logged_hooks(config().hooks.poststop, "poststop");
+  if (unparked) co_await run_logged_hooks(config().hooks.poststop, "poststop");
   co_return Expected<void>{};
 }
 

@@ -110,16 +110,20 @@ class Container {
   const ContainerState& state() const { return state_; }
   std::map<std::string, std::string> cgroup_paths() const;
   ContainerStatus status() const { return state_.status; }
-  // Unparks the configuration first if it was parked (park_config).
-  const Config& config() const {
-    unpark_config();
-    return *config_;
-  }
-  // A supervisor of thousands keeps a running container's configuration as its compact JSON
-  // text (the form state.json records), about a third of the parsed Config, until something
-  // needs it again: exec, destroy's poststop hooks, a restart, a state.json write.
+  // The configuration. A parked container (park_config) must be unparked first
+  // (unpark_config), which can fail; calling this on one that is still parked is a bug, and
+  // aborts saying so.
+  const Config& config() const;
+  // A supervisor of thousands does not hold a running container's configuration (~1.4 KB
+  // parsed, ~2.7 KB as text): state.json records it, and it is read back from there when
+  // something needs it again (exec, destroy's poststop hooks, a restart; a state.json write
+  // carries the recorded form over). Does nothing unless state.json holds the configuration.
   void park_config();
-  bool config_parked() const { return !parked_config_.empty(); }
+  // Reads the configuration back from state.json, with `update`'s limits on top; fails, naming
+  // the container and the file, when state.json is gone or no longer holds it (the container
+  // stays parked). Does nothing unless parked.
+  Expected<void> unpark_config() const;
+  bool config_parked() const { return config_ == nullptr; }
   pid_t init_pid() const { return state_.init_pid; }
   // The init's pidfd (-1 once gone or never known): a supervisor polls it to learn of the exit
   // without starting wait() (which is not cancellable) until there is something to reap.
@@ -225,15 +229,13 @@ class Container {
   bool state_unsaved_ = false;
   // state.json holds the configuration (from create on): state_for_disk() adds it to state_.
   bool config_recorded_ = false;
-  // Non-empty while parked: {"corral": config, "hooks": hooks}, and config_ is null.
-  mutable std::string parked_config_;
-  mutable std::optional<Resources> parked_resources_;  // not in the recorded form
-  void unpark_config() const;
-  ContainerState state_for_disk() const;
+  // What save() writes; fails only when a parked container's state.json cannot be read for the
+  // recorded configuration to carry over.
+  Expected<ContainerState> state_for_disk() const;
   // /proc/INIT/ns/NAME: where state.json says the init's namespace of `type` is.
   std::string own_namespace_path(NamespaceType type) const;
-  nlohmann::json recorded_config() const;  // {"corral": ..., "hooks": ...}, parked or not
-  nlohmann::json recorded_config_without_limits() const;  // no "linux_resources"
+  // {"corral": ..., "hooks": ..., "linux_resources": ...} of the configuration held (unparked).
+  nlohmann::json recorded_config() const;
   std::string dir() const { return store_.container_dir(state_.id); }
   std::string fifo_path() const { return dir() + "/" + kExecFifoName; }
   void close_pipe();
@@ -244,8 +246,7 @@ class Container {
   // The init's namespaces, one bit each (namespace_bit): state.json's namespace_paths are made
   // from them at each write rather than held, ~600 bytes, for every container.
   std::uint16_t namespace_types_ = 0;
-  // Null while parked: a parked container holds none of Config's 1.4 KB. Mutable: config()
-  // unparks it.
+  // Null while parked. Mutable: unpark_config() reads it back.
   mutable std::unique_ptr<Config> config_;
   std::unique_ptr<cgroups::Manager> manager_;
   int pidfd_ = -1;

@@ -206,6 +206,8 @@ reactor::Task<Expected<std::unique_ptr<ExecProcess>>> Container::exec(Process pr
   if (state_.status != ContainerStatus::Running && state_.status != ContainerStatus::Created)
     co_return fail(Error(ErrorCode::ContainerNotRunning, context + ": it is not running"));
   if (auto alive = require_alive("exec in"); !alive) co_return fail(std::move(alive).error());
+  if (auto unparked = unpark_config(); !unparked)
+    co_return fail(std::move(unparked).error().with_context(context));
   if (process.args.empty())
     co_return fail(Error(ErrorCode::ConfigInvalid, context + ": process.args is empty"));
   if (process.terminal && io.console_socket_fd < 0)

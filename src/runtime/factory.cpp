@@ -1,5 +1,5 @@
 #include "runtime/factory.hpp"
-#include "runtime/resources_json.hpp"
+#include "runtime/recorded_config.hpp"
 
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -147,23 +147,10 @@ Expected<std::unique_ptr<Container>> Factory::load(const std::string& id) {
   std::string source = store_.state_path(id);
 
   Config config;
-  if (state->config.is_object() && state->config.contains("corral")) {
-    auto parsed = protocol::config_from_json(state->config["corral"]);
-    if (!parsed)
-      return fail(std::move(parsed).error().with_context("load container " + id + ": " + source));
-    config = std::move(*parsed);
-    if (state->config.contains("hooks")) config.hooks = hooks_from_json(state->config["hooks"]);
-    // The limits as created, with what `update` changed since on top: what the cgroup has now.
-    nlohmann::json limits = state->config.value("linux_resources", nlohmann::json::object());
-    if (auto updated = state->config.find("resources");
-        updated != state->config.end() && updated->is_object())
-      limits.merge_patch(*updated);
-    if (limits.is_object() && !limits.empty()) {
-      auto resources = parse_resources_json(limits.dump(), "state.json of " + id);
-      if (!resources)
-        return fail(std::move(resources).error().with_context("load container " + id));
-      config.linux_spec.resources = std::move(*resources);
-    }
+  if (has_recorded_config(state->config)) {
+    auto recorded = config_from_record(state->config, id, source);
+    if (!recorded) return fail(std::move(recorded).error());
+    config = std::move(*recorded);
   }
 
   // The init is ours to address only if the pid still names the process we started: open a

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,12 +24,29 @@ namespace {
 using namespace std::chrono_literals;
 using testing::ReactorTest;
 
+struct Pipe {
+  int read_end = -1;
+  int write_end = -1;
+};
+
+// Every test holds one non-blocking pipe's read end in a table of 8.
 class HeldCallbackOpTest : public ReactorTest {
  protected:
-  FileTable open_table(unsigned capacity) {
-    auto table = FileTable::open(capacity);
-    if (!table) ADD_FAILURE() << "FileTable::open: " << table.error().message();
-    return std::move(table).value();
+  void SetUp() override {
+    auto table = FileTable::open(8);
+    ASSERT_TRUE(table) << "FileTable::open: " << table.error().message();
+    table_.emplace(std::move(*table));
+    int p[2] = {-1, -1};
+    ASSERT_EQ(::pipe2(p, O_CLOEXEC | O_NONBLOCK), 0) << "pipe2: " << std::strerror(errno);
+    pipe_ = {p[0], p[1]};
+    auto held = table_->hold(pipe_.read_end);
+    ASSERT_TRUE(held) << held.error().message();
+    held_ = *held;
+  }
+  void TearDown() override { close_writer(); }
+  void close_writer() {
+    if (pipe_.write_end >= 0) ::close(pipe_.write_end);
+    pipe_.write_end = -1;
   }
 
   // Runs the loop until `done` holds (bounded, so a lost callback fails instead of hanging).
@@ -43,19 +61,11 @@ class HeldCallbackOpTest : public ReactorTest {
     auto body = [&]() -> Task<void> { co_await sleep_for(duration); };
     reactor.block_on(body());
   }
-};
 
-struct Pipe {
-  int read_end = -1;
-  int write_end = -1;
+  std::optional<FileTable> table_;  // destroyed before the reactor
+  Pipe pipe_;
+  HeldFile held_;
 };
-
-Pipe make_nonblocking_pipe() {
-  int p[2] = {-1, -1};
-  EXPECT_EQ(::pipe2(p, O_CLOEXEC), 0) << "pipe2: " << std::strerror(errno);
-  ::fcntl(p[0], F_SETFL, ::fcntl(p[0], F_GETFL) | O_NONBLOCK);
-  return {p[0], p[1]};
-}
 
 // True once nobody holds the read end any more: the write end reports POLLERR.
 bool reader_gone(int write_end) {
@@ -99,34 +109,26 @@ struct Reader {
 };
 
 TEST_P(HeldCallbackOpTest, PollsAndReadsFromItsCallbacksToTheEnd) {
-  FileTable table = open_table(8);
-  Pipe pipe = make_nonblocking_pipe();
-  auto held = table.hold(pipe.read_end);
-  ASSERT_TRUE(held) << held.error().message();
-  Reader reader{*held};
+  Reader reader{held_};
   reader.wait();
   EXPECT_TRUE(reader.op.pending());
   run_for(20ms);  // nothing to read yet: it stays pending and calls nothing
   EXPECT_TRUE(reader.results.empty());
-  EXPECT_EQ(::write(pipe.write_end, "hello ", 6), 6);
+  EXPECT_EQ(::write(pipe_.write_end, "hello ", 6), 6);
   run_until([&] { return reader.got.size() == 6; });
-  EXPECT_EQ(::write(pipe.write_end, "world", 5), 5);
-  ::close(pipe.write_end);
+  EXPECT_EQ(::write(pipe_.write_end, "world", 5), 5);
+  close_writer();
   run_until([&] { return reader.ended; });
   EXPECT_EQ(reader.got, "hello world");
   ASSERT_FALSE(reader.results.empty());
   EXPECT_EQ(reader.results.back(), 0);  // the read at the end of the pipe
   EXPECT_FALSE(reader.op.pending());
   EXPECT_EQ(reactor.in_flight(), 0u);
-  table.release(*held);
+  table_->release(held_);
 }
 
 TEST_P(HeldCallbackOpTest, ACancelCallsBackOnceWithEcanceled) {
-  FileTable table = open_table(8);
-  Pipe pipe = make_nonblocking_pipe();
-  auto held = table.hold(pipe.read_end);
-  ASSERT_TRUE(held);
-  Reader reader{*held};
+  Reader reader{held_};
   reader.wait();
   reader.op.cancel();
   run_until([&] { return reader.ended; });
@@ -135,73 +137,61 @@ TEST_P(HeldCallbackOpTest, ACancelCallsBackOnceWithEcanceled) {
   // The file is still held and usable.
   reader.ended = false;
   reader.wait();
-  EXPECT_EQ(::write(pipe.write_end, "x", 1), 1);
+  EXPECT_EQ(::write(pipe_.write_end, "x", 1), 1);
   run_until([&] { return !reader.got.empty(); });
   EXPECT_EQ(reader.got, "x");
   reader.op.cancel();
   run_until([&] { return reader.ended; });
-  table.release(*held);
-  EXPECT_TRUE(reader_gone(pipe.write_end));
-  ::close(pipe.write_end);
+  table_->release(held_);
+  EXPECT_TRUE(reader_gone(pipe_.write_end));
+  close_writer();
 }
 
 TEST_P(HeldCallbackOpTest, ReleaseCancelsItAndTheSlotIsGivenBackOnlyAfterTheCallback) {
-  FileTable table = open_table(8);
-  Pipe pipe = make_nonblocking_pipe();
-  auto held = table.hold(pipe.read_end);
-  ASSERT_TRUE(held);
-  Reader reader{*held};
+  Reader reader{held_};
   reader.wait();
-  table.release(*held);
+  table_->release(held_);
   // Still in flight: the file is not closed under the kernel's feet.
-  EXPECT_EQ(table.direct_count() + table.ordinary_count(), 1u);
-  EXPECT_FALSE(reader_gone(pipe.write_end));
+  EXPECT_EQ(table_->direct_count() + table_->ordinary_count(), 1u);
+  EXPECT_FALSE(reader_gone(pipe_.write_end));
   run_until([&] { return reader.ended; });
   EXPECT_EQ(reader.results, std::vector<int>{-ECANCELED});
-  EXPECT_EQ(table.direct_count() + table.ordinary_count(), 0u);
-  EXPECT_TRUE(reader_gone(pipe.write_end));
-  ::close(pipe.write_end);
+  EXPECT_EQ(table_->direct_count() + table_->ordinary_count(), 0u);
+  EXPECT_TRUE(reader_gone(pipe_.write_end));
+  close_writer();
 }
 
 TEST_P(HeldCallbackOpTest, AStaleFileStartsNothing) {
-  FileTable table = open_table(8);
-  Pipe pipe = make_nonblocking_pipe();
-  auto held = table.hold(pipe.read_end);
-  ASSERT_TRUE(held);
-  table.release(*held);
-  Reader reader{*held};
+  table_->release(held_);
+  Reader reader{held_};
   reader.wait();
   EXPECT_TRUE(reader.ended);
   EXPECT_FALSE(reader.op.pending());
   EXPECT_TRUE(reader.results.empty());
   EXPECT_EQ(reactor.in_flight(), 0u);
-  ::close(pipe.write_end);
+  close_writer();
 }
 
 // The keeper's streams free themselves in their last callback.
 TEST_P(HeldCallbackOpTest, TheCallbackMayDestroyTheOperation) {
-  FileTable table = open_table(8);
-  Pipe pipe = make_nonblocking_pipe();
-  auto held = table.hold(pipe.read_end);
-  ASSERT_TRUE(held);
   struct Owner {
     std::unique_ptr<HeldCallbackOp> op = std::make_unique<HeldCallbackOp>();
     int result = 1;
   } owner;
   ASSERT_TRUE(owner.op->start(
-      poll(held->descriptor(), POLLIN).operation(), *held,
+      poll(held_.descriptor(), POLLIN).operation(), held_,
       [](void* context, int result) {
         auto& self = *static_cast<Owner*>(context);
         self.result = result;
         self.op.reset();
       },
       &owner));
-  ::close(pipe.write_end);  // the poll sees the hangup
+  close_writer();  // the poll sees the hangup
   run_until([&] { return owner.op == nullptr; });
   EXPECT_EQ(owner.op, nullptr);
   EXPECT_GT(owner.result, 0);
   EXPECT_EQ(reactor.in_flight(), 0u);
-  table.release(*held);
+  table_->release(held_);
 }
 
 CORRAL_ALL_BACKENDS(HeldCallbackOpTest);

@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "reactor/scope.hpp"
 #include "reactor/when_all.hpp"
 #include "reactor_fixture.hpp"
 
@@ -150,6 +151,35 @@ TEST_P(OpsTest, StopTokenCancelsAPendingRead) {
   });
   auto r = reactor.block_on(body());
   other.join();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), std::errc::operation_canceled);
+  EXPECT_EQ(reactor.in_flight(), 0u);
+  ::close(p[0]);
+  ::close(p[1]);
+}
+
+// A named awaitable given its token by stop_on (how the supervisor waits on each container's
+// pidfd): a stop on the reactor's own thread cancels it.
+TEST_P(OpsTest, StopOnCancelsANamedPendingPoll) {
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  std::stop_source stop;
+  auto waiter = [&]() -> Task<Result<unsigned>> {
+    auto ready = poll(p[0], POLLIN);
+    ready.stop_on(stop.get_token());
+    co_return co_await ready;
+  };
+  Result<unsigned> out = 0u;
+  auto keep = [&]() -> Task<void> { out = co_await waiter(); };
+  auto body = [&]() -> Task<Result<unsigned>> {
+    TaskScope scope;
+    scope.spawn(keep());
+    co_await sleep_for(5ms);
+    stop.request_stop();
+    co_await scope.join();
+    co_return out;
+  };
+  auto r = reactor.block_on(body());
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), std::errc::operation_canceled);
   EXPECT_EQ(reactor.in_flight(), 0u);

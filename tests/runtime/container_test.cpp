@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "init/busybox_rootfs.hpp"
@@ -22,6 +23,7 @@ namespace corral {
 namespace {
 
 namespace fs = std::filesystem;
+using ::testing::HasSubstr;
 using testing::read_file;
 
 int count_lines(const std::string& path) {
@@ -276,9 +278,9 @@ TEST_F(ContainerTest, CreateThenStartFromAnotherProcess) {
   EXPECT_TRUE((*c)->destroy_blocking());
 }
 
-// corrald parks a running container's configuration as text: what state.json records while it
-// is parked, and what config() gives back, are what they were before.
-TEST_F(ContainerTest, AParkedConfigurationIsRecordedAndGivenBackUnchanged) {
+// corrald parks a running container's configuration: it is not held in memory, state.json keeps
+// recording it unchanged, and it is read back from there (with `update`'s limits on top).
+TEST_F(ContainerTest, AParkedConfigurationIsRecordedAndReadBackFromStateJson) {
   Config config = rootfs_.config({"sleep", "1000"});
   config.hooks.poststop.push_back(Hook{"/bin/true", {"true", "poststop"}, {"A=1"}, 5});
   Resources limits;
@@ -289,16 +291,21 @@ TEST_F(ContainerTest, AParkedConfigurationIsRecordedAndGivenBackUnchanged) {
   ASSERT_TRUE((*c)->run_blocking());
   const nlohmann::json recorded = StateStore(root_).load("parked")->config;
   ASSERT_TRUE(recorded.contains("corral")) << recorded.dump();
+  ASSERT_TRUE(recorded.contains("linux_resources")) << recorded.dump();
   const nlohmann::json original = protocol::config_to_json((*c)->config());
 
   (*c)->park_config();
   EXPECT_TRUE((*c)->config_parked());
-  ASSERT_TRUE((*c)->pause());  // writes state.json from the parked text
+  ASSERT_TRUE((*c)->pause());  // writes state.json, carrying the recorded configuration over
   EXPECT_TRUE((*c)->config_parked());
   EXPECT_EQ(StateStore(root_).load("parked")->config, recorded);
   ASSERT_TRUE((*c)->resume());
+  Resources change;
+  change.pids = PidsResources{32};
+  ASSERT_TRUE((*c)->update(change));
+  EXPECT_TRUE((*c)->config_parked());
 
-  // exec needs the namespaces: it unparks.
+  // exec needs the namespaces: it reads the configuration back.
   Process p = *config.process;
   p.args = {"true"};
   reactor::Reactor reactor;
@@ -310,16 +317,62 @@ TEST_F(ContainerTest, AParkedConfigurationIsRecordedAndGivenBackUnchanged) {
   ASSERT_TRUE(exit) << exit.error().what();
   EXPECT_EQ(shell_status(*exit), 0);
   EXPECT_FALSE((*c)->config_parked());
-  EXPECT_EQ(protocol::config_to_json((*c)->config()), original);
+  nlohmann::json expected = original;
+  nlohmann::json got = protocol::config_to_json((*c)->config());
+  EXPECT_EQ(got, expected);
   EXPECT_EQ((*c)->config().hooks.poststop.size(), 1u);
-  // Not in the recorded form, and what a restart creates the next run with.
+  // The limits (not in the "corral" form), as a restart creates the next run with: `update`'s
+  // change wins over the created limit.
   ASSERT_TRUE((*c)->config().linux_spec.resources && (*c)->config().linux_spec.resources->pids);
-  EXPECT_EQ((*c)->config().linux_spec.resources->pids->limit, 64);
+  EXPECT_EQ((*c)->config().linux_spec.resources->pids->limit, 32);
 
   (*c)->park_config();
   ASSERT_TRUE((*c)->signal(SIGKILL, false));
   EXPECT_TRUE((*c)->wait_blocking());
-  EXPECT_TRUE((*c)->destroy_blocking());  // its poststop hook comes from the parked text
+  EXPECT_TRUE((*c)->destroy_blocking());  // its poststop hook comes from state.json
+  EXPECT_EQ(count_entries(root_), 0);
+}
+
+// A parked configuration whose state.json was broken under the container: the operations that
+// need it fail saying so, and the container can still be destroyed.
+TEST_F(ContainerTest, AParkedConfigurationThatCannotBeReadBackIsAClearError) {
+  auto c = factory_->create_container("unreadable", rootfs_.config({"sleep", "1000"}));
+  ASSERT_TRUE(c) << c.error().what();
+  ASSERT_TRUE((*c)->run_blocking());
+  (*c)->park_config();
+  const std::string state_path = root_ + "/unreadable/state.json";
+  ASSERT_TRUE(fs::exists(state_path));
+  {
+    std::ofstream corrupt(state_path, std::ios::trunc);
+    corrupt << "{\"id\": \"unreadable\", trunc";
+  }
+  auto unparked = (*c)->unpark_config();
+  ASSERT_FALSE(unparked);
+  EXPECT_THAT(unparked.error().what(), HasSubstr("container unreadable"));
+  EXPECT_THAT(unparked.error().what(), HasSubstr(state_path));
+  EXPECT_TRUE((*c)->config_parked());
+
+  Process p = *rootfs_.config({"true"}).process;
+  reactor::Reactor reactor;
+  auto exec = reactor.block_on([&]() -> reactor::Task<Expected<void>> {
+    auto e = co_await (*c)->exec(p, {});
+    if (!e) co_return fail(std::move(e).error());
+    (void)co_await (*e)->wait();
+    co_return Expected<void>{};
+  }());
+  ASSERT_FALSE(exec);
+  EXPECT_THAT(exec.error().what(), HasSubstr("exec in container unreadable"));
+  // A state.json write cannot carry the configuration over: it fails and leaves the file alone.
+  auto paused = (*c)->pause();
+  EXPECT_FALSE(paused);
+  if (!paused) {
+    EXPECT_THAT(paused.error().what(), HasSubstr("carry its recorded configuration"));
+  }
+  (void)(*c)->resume();
+
+  ASSERT_TRUE((*c)->signal(SIGKILL, false));
+  EXPECT_TRUE((*c)->wait_blocking());
+  EXPECT_TRUE((*c)->destroy_blocking());
   EXPECT_EQ(count_entries(root_), 0);
 }
 

@@ -241,7 +241,7 @@ reactor::Task<Expected<void>> Supervisor::launch(Entry& e, Config config, bool s
     if (!started) co_return started;
     e.started_at = std::chrono::steady_clock::now();
     release_pidfd_if_possible(e);
-    e.container->park_config();  // until a restart, a delete or a state.json write needs it
+    e.container->park_config();  // read back from state.json by a restart, an exec, a delete
   }
   co_return Expected<void>{};
 }
@@ -307,16 +307,20 @@ reactor::Task<bool> Supervisor::await_reaped_elsewhere(Entry& e, std::stop_token
 }
 
 reactor::Task<bool> Supervisor::await_pidfd(int pidfd, std::stop_token token) {
-  // Only the poll is cancelled at shutdown: the container keeps running.
-  auto ready = co_await reactor::poll(pidfd, POLLIN).with_stop(token);
+  // Only the poll is cancelled at shutdown: the container keeps running. Named: one awaitable
+  // in the frame every watched container keeps (see OpAwaitable::stop_on).
+  auto poll = reactor::poll(pidfd, POLLIN);
+  poll.stop_on(std::move(token));
+  auto ready = co_await poll;
   co_return static_cast<bool>(ready);
 }
 
 reactor::Task<bool> Supervisor::await_own_child(pid_t pid, std::stop_token token) {
   // No descriptor held (released after start): the ring waits on the pid itself, without
   // reaping; settle_exit() records, then reaps.
-  auto exited =
-      co_await reactor::waitid(P_PID, static_cast<id_t>(pid), WEXITED | WNOWAIT).with_stop(token);
+  auto wait = reactor::waitid(P_PID, static_cast<id_t>(pid), WEXITED | WNOWAIT);
+  wait.stop_on(token);
+  auto exited = co_await wait;
   co_return exited || !token.stop_requested();
 }
 
@@ -418,6 +422,14 @@ reactor::Task<bool> Supervisor::restart(Entry& e) {
   while (e.state_writes > 0) co_await e.idle.wait();
   if (auto saved = co_await e.container->save_unsaved(); !saved)
     std::fprintf(stderr, "corrald: restart %s: %s\n", e.id.c_str(), saved.error().what().c_str());
+  if (auto unparked = e.container->unpark_config(); !unparked) {
+    // Nothing to create the next run from: the container stays stopped, its exit recorded.
+    std::fprintf(stderr, "corrald: restart %s failed: %s\n", e.id.c_str(),
+                 unparked.error().what().c_str());
+    e.busy = false;
+    e.restarting = false;
+    co_return false;
+  }
   Config config = e.container->config();
   auto destroyed = co_await e.container->destroy();
   if (!destroyed)
