@@ -262,9 +262,9 @@ void measure_idle(const std::vector<pid_t>& monitors, double idle_s, HoldSample&
   sample.rss_kib = memory.rss_kib;
   sample.pss_kib = memory.pss_kib;
   sample.descriptors = descriptors_of(monitors);
-  double cpu0 = run_time_of(monitors);
+  auto before = thread_run_times(monitors);
   std::this_thread::sleep_for(std::chrono::duration<double>(idle_s));
-  sample.idle_cpu_s = run_time_of(monitors) - cpu0;
+  sample.idle_cpu_s = run_time_between(before, thread_run_times(monitors));
 }
 
 std::vector<std::unique_ptr<HoldModel>> make_hold_models(const PeerContext& context) {

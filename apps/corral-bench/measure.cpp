@@ -105,8 +105,8 @@ double cpu_of(const std::vector<pid_t>& pids) {
   return cpu_fields(pids, 14, 15);  // utime, stime
 }
 
-double run_time_of(const std::vector<pid_t>& pids) {
-  double total = 0;
+std::map<pid_t, double> thread_run_times(const std::vector<pid_t>& pids) {
+  std::map<pid_t, double> times;
   for (pid_t pid : pids) {
     const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
     DIR* dir = ::opendir(tasks.c_str());
@@ -115,9 +115,19 @@ double run_time_of(const std::vector<pid_t>& pids) {
       if (entry->d_name[0] == '.') continue;
       std::istringstream in(read_text(tasks + "/" + entry->d_name + "/schedstat"));
       double on_cpu_ns = 0;
-      if (in >> on_cpu_ns) total += on_cpu_ns / 1e9;
+      if (in >> on_cpu_ns) times[std::atoi(entry->d_name)] = on_cpu_ns / 1e9;
     }
     ::closedir(dir);
+  }
+  return times;
+}
+
+double run_time_between(const std::map<pid_t, double>& before,
+                        const std::map<pid_t, double>& after) {
+  double total = 0;
+  for (const auto& [tid, seconds] : after) {
+    auto earlier = before.find(tid);
+    total += seconds - (earlier == before.end() ? 0.0 : earlier->second);
   }
   return total;
 }

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -38,9 +39,15 @@ int descriptors_of(const std::vector<pid_t>& pids);
 // utime + stime of every thread of each process, in seconds.
 double cpu_of(const std::vector<pid_t>& pids);
 // The time each live thread of each process has run on a CPU, in seconds, exact to the
-// nanosecond (/proc/PID/task/TID/schedstat): for idle processes, where cpu_of's clock ticks
-// (10 ms) make one stray wake-up look like a cost.
-double run_time_of(const std::vector<pid_t>& pids);
+// nanosecond (/proc/PID/task/TID/schedstat), by thread id: for idle processes, where cpu_of's
+// clock ticks (10 ms) make one stray wake-up look like a cost.
+std::map<pid_t, double> thread_run_times(const std::vector<pid_t>& pids);
+// The CPU the threads of `after` used since `before`: a thread new since then counts from 0.
+// A thread that ended in between is not counted (its time is gone from /proc): io_uring's
+// io-wq workers end after a few idle seconds, and taking their whole past off would make an
+// idle window's figure negative.
+double run_time_between(const std::map<pid_t, double>& before,
+                        const std::map<pid_t, double>& after);
 // cpu_of plus the CPU of the children each process has waited for (cutime + cstime): a
 // supervisor's own CPU and that of the containers it reaped.
 double cpu_with_reaped_children_of(const std::vector<pid_t>& pids);

@@ -69,10 +69,11 @@ int shell_status(const ExitRecord& exit) {
   return exit.code == CLD_EXITED ? exit.status : 128 + exit.status;
 }
 
-Container::Container(StateStore store, ContainerSettings settings, ContainerState state,
-                     Config config, std::unique_ptr<cgroups::Manager> manager, int pidfd)
-    : store_(std::move(store)),
-      settings_(std::move(settings)),
+Container::Container(std::shared_ptr<const ContainerHome> home, ContainerState state, Config config,
+                     std::unique_ptr<cgroups::Manager> manager, int pidfd)
+    : home_(std::move(home)),
+      store_(home_->store),
+      settings_(home_->settings),
       state_(std::move(state)),
       config_(std::make_unique<Config>(std::move(config))),
       manager_(std::move(manager)),

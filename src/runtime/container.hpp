@@ -50,6 +50,13 @@ struct ContainerSettings {
   std::chrono::milliseconds setup_timeout{60'000};
 };
 
+// What every container of one Factory shares: its state store and settings, held once rather
+// than copied into each of a supervisor's thousands of containers (~250 bytes each).
+struct ContainerHome {
+  StateStore store;
+  ContainerSettings settings;
+};
+
 // The stdio of a container's process: borrowed descriptors (dup'ed into the child); -1 means
 // /dev/null.
 struct ProcessIo {
@@ -99,7 +106,7 @@ class ExecProcess {
 class Container {
  public:
   // Made by Factory (create_container: status Creating; load: from state.json).
-  Container(StateStore store, ContainerSettings settings, ContainerState state, Config config,
+  Container(std::shared_ptr<const ContainerHome> home, ContainerState state, Config config,
             std::unique_ptr<cgroups::Manager> manager, int pidfd);
   ~Container();
   Container(const Container&) = delete;
@@ -240,8 +247,9 @@ class Container {
   std::string fifo_path() const { return dir() + "/" + kExecFifoName; }
   void close_pipe();
 
-  StateStore store_;
-  ContainerSettings settings_;
+  std::shared_ptr<const ContainerHome> home_;
+  const StateStore& store_;  // home_'s
+  const ContainerSettings& settings_;
   ContainerState state_;
   // The init's namespaces, one bit each (namespace_bit): state.json's namespace_paths are made
   // from them at each write rather than held, ~600 bytes, for every container.

@@ -122,7 +122,7 @@ Expected<std::unique_ptr<Container>> Factory::create_container(const std::string
   if (auto ok = validate_id(id); !ok) return fail(std::move(ok).error());
   if (auto ok = validate_config(config); !ok)
     return fail(std::move(ok).error().with_context("create container " + id));
-  std::string dir = store_.container_dir(id);
+  std::string dir = home_->store.container_dir(id);
   if (::mkdir(dir.c_str(), 0700) < 0) {
     if (errno == EEXIST)
       return fail(Error(ErrorCode::IdInUse, "container " + id + " already exists",
@@ -135,16 +135,15 @@ Expected<std::unique_ptr<Container>> Factory::create_container(const std::string
   state.rootfs = config.root.path;
   state.status = ContainerStatus::Creating;
   state.annotations = config.annotations;
-  return std::make_unique<Container>(store_, settings_, std::move(state), std::move(config),
-                                     nullptr, -1);
+  return std::make_unique<Container>(home_, std::move(state), std::move(config), nullptr, -1);
 }
 
 Expected<std::unique_ptr<Container>> Factory::load(const std::string& id) {
   if (root().empty()) return fail(Error(ErrorCode::ConfigInvalid, "invalid root"));
   if (auto ok = validate_id(id); !ok) return fail(std::move(ok).error());
-  auto state = store_.load(id);
+  auto state = home_->store.load(id);
   if (!state) return fail(std::move(state).error());
-  std::string source = store_.state_path(id);
+  std::string source = home_->store.state_path(id);
 
   Config config;
   if (has_recorded_config(state->config)) {
@@ -174,7 +173,7 @@ Expected<std::unique_ptr<Container>> Factory::load(const std::string& id) {
     }
     manager = std::move(*opened);
   }
-  return std::make_unique<Container>(store_, settings_, std::move(*state), std::move(config),
+  return std::make_unique<Container>(home_, std::move(*state), std::move(config),
                                      std::move(manager), pidfd);
 }
 

@@ -38,8 +38,8 @@ class Factory {
   // Makes the root (mode 0700) if needed. Unsupported for a systemd driver or a criu path.
   static Expected<Factory> create(std::string root, FactoryOptions options = {});
 
-  const std::string& root() const { return store_.root(); }
-  const ContainerSettings& settings() const { return settings_; }
+  const std::string& root() const { return home_->store.root(); }
+  const ContainerSettings& settings() const { return home_->settings; }
 
   // Validates the id and the config, claims the container's directory (mkdir 0700 is the
   // atomic claim: of two concurrent creates, in any processes, exactly one wins) and returns a
@@ -55,9 +55,9 @@ class Factory {
 
  private:
   Factory(StateStore store, ContainerSettings settings)
-      : store_(std::move(store)), settings_(std::move(settings)) {}
-  StateStore store_;
-  ContainerSettings settings_;
+      : home_(std::make_shared<const ContainerHome>(
+            ContainerHome{std::move(store), std::move(settings)})) {}
+  std::shared_ptr<const ContainerHome> home_;  // shared with every container it makes
 };
 
 // Where the corral-init binary is for a program at `executable` ("" = /proc/self/exe).

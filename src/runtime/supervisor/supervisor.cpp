@@ -76,8 +76,7 @@ struct Supervisor::Entry {
   unsigned pumps = 0;
   unsigned state_writes = 0;  // deferred exits being written to state.json
   std::chrono::steady_clock::time_point started_at{};
-  std::string log_path;
-  LogWriter log;                     // only when this process pumps the logs
+  std::unique_ptr<LogWriter> log;    // only when this process pumps the logs (else the keeper)
   std::optional<ReapedExit> reaped;  // a taken-over init's exit, as its reaper reported it
   Notifier reaped_ready;
   std::stop_source* backoff_stop = nullptr;
@@ -136,6 +135,10 @@ std::string Supervisor::supervised_dir(const std::string& id) const {
   return options_.root + "/supervised/" + id;
 }
 
+std::string Supervisor::log_path(const std::string& id) const {
+  return supervised_dir(id) + "/" + kLogFile;
+}
+
 ContainerInfo Supervisor::info(const Entry& e) const {
   ContainerInfo out;
   out.id = e.id;
@@ -144,7 +147,7 @@ ContainerInfo Supervisor::info(const Entry& e) const {
   out.restart_count = e.tracker.total_restarts();
   out.stopped_by_user = e.stopped_by_user;
   out.exit = e.last_exit;
-  out.log_path = e.log_path;
+  out.log_path = log_path(e.id);
   if (e.container) {
     const ContainerState& s = e.container->state();
     out.status = std::string(to_string(s.status));
@@ -210,7 +213,7 @@ reactor::Task<Expected<void>> Supervisor::launch(Entry& e, Config config, bool s
   }
   if (logs_handed_off()) {
     // Handed over before the init exists: whatever it writes has a reader from the start.
-    auto handed = options_.log_handoff(e.id, e.log_path, out[0], err[0]);
+    auto handed = options_.log_handoff(e.id, log_path(e.id), out[0], err[0]);
     ::close(out[0]);
     ::close(err[0]);
     out[0] = err[0] = -1;
@@ -252,7 +255,7 @@ reactor::Task<void> Supervisor::pump(Entry& e, int fd, LogStream stream) {
   bool reported = false;
   auto write_all = [&] {
     for (const LogEntry& entry : entries) {
-      auto written = e.log.write(entry, unix_time_ns());
+      auto written = e.log->write(entry, unix_time_ns());
       if (!written && !reported) {
         std::fprintf(stderr, "corrald: container %s: %s (further log errors not shown)\n",
                      e.id.c_str(), written.error().what().c_str());
@@ -463,21 +466,20 @@ reactor::Task<Expected<ContainerInfo>> Supervisor::create(CreateRequest request)
   if (::mkdir(dir.c_str(), 0700) < 0)
     co_return fail(errno == EEXIST ? Error(ErrorCode::IdInUse, context + ": " + dir + " exists")
                                    : Error::from_errno(errno, context + ": mkdir", dir));
-  LogWriter log;
+  std::unique_ptr<LogWriter> log;
   if (!logs_handed_off()) {
     auto opened = LogWriter::open(dir + "/" + kLogFile, options_.log_rotation);
     if (!opened) {
       std::filesystem::remove_all(dir);
       co_return fail(std::move(opened).error().with_context(context));
     }
-    log = std::move(*opened);
+    log = std::make_unique<LogWriter>(std::move(*opened));
   }
   auto owned = std::make_unique<Entry>();
   Entry& e = *owned;
   e.id = request.id;
   e.bundle = config->bundle;
   e.tracker = RestartTracker(request.restart, options_.backoff);
-  e.log_path = dir + "/" + kLogFile;
   e.log = std::move(log);
   e.busy = true;
   entries_.emplace(e.id, std::move(owned));
@@ -639,14 +641,14 @@ Expected<LogWriter*> Supervisor::log(const std::string& id) {
   if (logs_handed_off())
     return fail(
         Error(ErrorCode::SystemError,
-              "logs of container " + id + ": written by another process; read " + e->log_path));
-  return &e->log;
+              "logs of container " + id + ": written by another process; read " + log_path(id)));
+  return e->log.get();
 }
 
 Expected<std::vector<std::string>> Supervisor::log_files(const std::string& id) const {
   Entry* e = find(id);
   if (!e) return fail(not_found(id, "logs of"));
-  return log_files_of(e->log_path, options_.log_rotation.rotated_kept);
+  return log_files_of(log_path(id), options_.log_rotation.rotated_kept);
 }
 
 void Supervisor::release_pidfd_if_possible(Entry& e) {
@@ -778,14 +780,14 @@ reactor::Task<Expected<std::size_t>> Supervisor::recover() {
       report(container.error().what());
       continue;
     }
-    LogWriter log;
+    std::unique_ptr<LogWriter> log;
     if (!logs_handed_off()) {
       auto opened = LogWriter::open((dirent.path() / kLogFile).string(), options_.log_rotation);
       if (!opened) {
         report(opened.error().what());
         continue;
       }
-      log = std::move(*opened);
+      log = std::make_unique<LogWriter>(std::move(*opened));
     }
     auto owned = std::make_unique<Entry>();
     Entry& e = *owned;
@@ -796,7 +798,6 @@ reactor::Task<Expected<std::size_t>> Supervisor::recover() {
     e.stopped_by_user = meta.value("stopped_by_user", false);
     e.saved_meta = Entry::SavedMeta{e.tracker.total_restarts(), e.stopped_by_user};
     e.container = std::move(*container);
-    e.log_path = (dirent.path() / kLogFile).string();
     e.log = std::move(log);
     e.started_at = std::chrono::steady_clock::now();
     entries_.emplace(id, std::move(owned));

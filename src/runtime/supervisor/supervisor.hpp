@@ -153,6 +153,7 @@ class Supervisor {
 
   Entry* find(const std::string& id) const;
   std::string supervised_dir(const std::string& id) const;
+  std::string log_path(const std::string& id) const;  // the CRI log (Entry does not hold it)
   ContainerInfo info(const Entry& e) const;
   void emit(EventType type, const Entry& e, std::optional<ExitRecord> exit = {});
   Expected<void> save_meta(Entry& e) const;  // skipped when unchanged
