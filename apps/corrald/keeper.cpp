@@ -112,7 +112,7 @@ bool has_children() {
 }
 
 Expected<pid_t> Keeper::serve(ServeRequest request) {
-  if (done_)  // the front retries, and finds the next keeper
+  if (done_ || stopping_.stop_requested())  // the front retries, and finds the next keeper
     return fail(Error::from_errno(EBUSY, "keeper: ending"));
   if (daemon_ > 0)  // its front is gone; it ends soon
     return fail(Error::from_errno(

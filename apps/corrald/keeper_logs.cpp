@@ -39,6 +39,11 @@ void KeeperLogs::give_back(std::unique_ptr<char[]> buffer) {
 void KeeperLogs::capture(const std::string& id, const std::string& path,
                          supervisor::LogRotation rotation, std::size_t max_line, init::UniqueFd out,
                          init::UniqueFd err) {
+  if (stopped_) {  // the descriptors close here: the container's writes get EPIPE
+    std::fprintf(stderr, "corrald-keeper: container %s: its output is not read: the keeper ends\n",
+                 id.c_str());
+    return;
+  }
   auto [it, fresh] = targets_.try_emplace(path);
   Target& target = it->second;
   target.id = id;
@@ -54,6 +59,7 @@ void KeeperLogs::capture(const std::string& id, const std::string& path,
   }
   std::pair<init::UniqueFd*, LogStream> pipes[] = {{&out, LogStream::Stdout},
                                                    {&err, LogStream::Stderr}};
+  Stream* added[2] = {nullptr, nullptr};
   for (auto& [fd, kind] : pipes) {
     if (!fd->valid()) continue;
     // Reads return EAGAIN instead of waiting: readiness is awaited by a poll, which holds no
@@ -70,12 +76,20 @@ void KeeperLogs::capture(const std::string& id, const std::string& path,
         streams_.emplace_back(this, it, *held, supervisor::CriLineSplitter(kind, max_line));
     stream.self = std::prev(streams_.end());
     ++target.streams;
-    wait_readable(stream);
+    added[kind == LogStream::Stdout ? 0 : 1] = &stream;
   }
-  if (target.streams == 0) targets_.erase(it);
+  if (target.streams == 0) {
+    targets_.erase(it);
+    return;
+  }
+  // Started once both are counted: a stream that ends at once (wait_readable calls end()) must
+  // not take the target with it while the other is being added.
+  for (Stream* stream : added)
+    if (stream != nullptr) wait_readable(*stream);
 }
 
 void KeeperLogs::stop() {
+  stopped_ = true;
   for (Stream& stream : streams_) {
     stream.stopping = true;
     stream.op.cancel();

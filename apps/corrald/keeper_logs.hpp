@@ -39,6 +39,7 @@ class KeeperLogs {
                corral::supervisor::LogRotation rotation, std::size_t max_line,
                corral::init::UniqueFd out, corral::init::UniqueFd err);
   // Ends every stream now: what each has read is written, what its pipe still holds is not read.
+  // A capture after it reads nothing (its pipes are closed).
   void stop();
   // Returns once no stream is left (each at its pipe's end, or stopped): before the reactor and
   // this object go, since the streams' operations point into it.
@@ -84,6 +85,7 @@ class KeeperLogs {
   std::map<std::string, Target> targets_;  // by log path: a restarted container's new pipes
                                            // write to the same file as its old ones
   std::list<Stream> streams_;
+  bool stopped_ = false;
   std::vector<corral::supervisor::LogEntry> entries_;  // scratch for one read's entries
   corral::supervisor::Notifier all_ended_;
 };

@@ -119,7 +119,7 @@ std::string Container::own_namespace_path(NamespaceType type) const {
   return "/proc/" + std::to_string(state_.init_pid) + "/ns/" + proc_ns_name(type);
 }
 
-Expected<ContainerState> Container::state_for_disk() const {
+ContainerState Container::state_for_disk(nlohmann::json carried) const {
   ContainerState on_disk = state_;
   on_disk.cgroup_paths = cgroup_paths();
   for (NamespaceType type : kAllNamespaceTypes)
@@ -127,21 +127,27 @@ Expected<ContainerState> Container::state_for_disk() const {
       on_disk.namespace_paths[proc_ns_name(type)] = own_namespace_path(type);
   if (config_recorded_) {
     if (!on_disk.config.is_object()) on_disk.config = nlohmann::json::object();
-    nlohmann::json recorded;
-    if (config_) {
-      recorded = recorded_config();
-    } else {
-      // Parked: the recorded form is carried over from the file as it is, not parsed.
-      auto previous = store_.load(state_.id);
-      if (!previous)
-        return fail(std::move(previous).error().with_context(
-            "container " + state_.id + ": carry its recorded configuration over"));
-      recorded = std::move(previous->config);
-    }
+    nlohmann::json recorded = config_ ? recorded_config() : std::move(carried);
     for (const char* key : {"corral", "hooks", "linux_resources"})
-      if (recorded.contains(key)) on_disk.config[key] = std::move(recorded[key]);
+      if (recorded.is_object() && recorded.contains(key))
+        on_disk.config[key] = std::move(recorded[key]);
   }
   return on_disk;
+}
+
+bool Container::carries_config_over() const {
+  return config_recorded_ && !config_;
+}
+
+nlohmann::json Container::carried_config(Expected<ContainerState> on_disk) const {
+  if (on_disk) return std::move(on_disk->config);
+  // The state is still written (an exit must not be lost for it); what it loses is said, and
+  // a later unpark_config() fails saying the configuration is not recorded.
+  std::fprintf(stderr,
+               "corral: container %s: state.json is written again without its recorded "
+               "configuration: %s\n",
+               state_.id.c_str(), on_disk.error().what().c_str());
+  return nullptr;
 }
 
 const Config& Container::config() const {
@@ -190,18 +196,21 @@ std::string Container::oci_state() const {
 
 Expected<void> Container::save() {
   state_unsaved_ = false;
-  auto on_disk = state_for_disk();
-  if (!on_disk) return fail(std::move(on_disk).error());
-  auto saved = store_.save(*on_disk);
+  nlohmann::json carried;
+  if (carries_config_over()) carried = carried_config(store_.load(state_.id));
+  auto saved = store_.save(state_for_disk(std::move(carried)));
   if (!saved) return fail(std::move(saved).error().with_context("container " + state_.id));
   return {};
 }
 
 reactor::Task<Expected<void>> Container::save_async(bool sync) {
   state_unsaved_ = false;  // this write carries whatever a deferred exit left out
-  auto on_disk = state_for_disk();
-  if (!on_disk) co_return fail(std::move(on_disk).error());
-  auto saved = co_await store_.save_async(*on_disk, sync);
+  nlohmann::json carried;
+  if (carries_config_over()) {
+    auto on_disk = co_await store_.load_async(state_.id);
+    carried = carried_config(std::move(on_disk));
+  }
+  auto saved = co_await store_.save_async(state_for_disk(std::move(carried)), sync);
   if (!saved) co_return fail(std::move(saved).error().with_context("container " + state_.id));
   co_return Expected<void>{};
 }

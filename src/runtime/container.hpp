@@ -236,9 +236,12 @@ class Container {
   bool state_unsaved_ = false;
   // state.json holds the configuration (from create on): state_for_disk() adds it to state_.
   bool config_recorded_ = false;
-  // What save() writes; fails only when a parked container's state.json cannot be read for the
-  // recorded configuration to carry over.
-  Expected<ContainerState> state_for_disk() const;
+  // What save() writes. A parked container's recorded configuration is `carried` over from the
+  // file as it is (read by the caller, sync or async), not parsed.
+  ContainerState state_for_disk(nlohmann::json carried = nullptr) const;
+  bool carries_config_over() const;
+  // state.json's "config" as read, or null (said on stderr) when it could not be read.
+  nlohmann::json carried_config(Expected<ContainerState> on_disk) const;
   // /proc/INIT/ns/NAME: where state.json says the init's namespace of `type` is.
   std::string own_namespace_path(NamespaceType type) const;
   // {"corral": ..., "hooks": ..., "linux_resources": ...} of the configuration held (unparked).

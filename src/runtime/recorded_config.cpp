@@ -24,8 +24,8 @@ Expected<Config> config_from_record(const nlohmann::json& recorded, const std::s
   if (auto updated = recorded.find("resources"); updated != recorded.end() && updated->is_object())
     limits.merge_patch(*updated);
   if (limits.is_object() && !limits.empty()) {
-    auto resources = parse_resources_json(limits.dump(), "state.json of " + id);
-    if (!resources) return fail(std::move(resources).error().with_context("load container " + id));
+    auto resources = parse_resources_json(limits.dump(), source);
+    if (!resources) return fail(std::move(resources).error().with_context(context));
     config.linux_spec.resources = std::move(*resources);
   }
   return config;

@@ -2,7 +2,8 @@
 // The configuration a container's state.json records, in its "config" object:
 //   "corral"           the Config as the init protocol writes it (protocol::config_to_json)
 //   "hooks"            its hooks
-//   "linux_resources"  the limits as created
+//   "linux_resources"  the limits as created (once a configuration was read back, with
+//                      `update`'s changes folded in: the same limits when applied again)
 //   "resources"        what `update` changed since (container_update.cpp)
 // Factory::load reads it to address a container from disk; a parked Container (a supervisor's
 // running container, whose configuration is not held in memory) reads it back when needed.

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "pipe_helpers.hpp"
 #include "reactor/scope.hpp"
 #include "reactor_fixture.hpp"
 
@@ -23,7 +24,10 @@ namespace corral::reactor {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::make_pipe;
+using testing::Pipe;
 using testing::ReactorTest;
+using testing::reader_gone;
 
 class FileTableTest : public ReactorTest {
  protected:
@@ -36,17 +40,6 @@ class FileTableTest : public ReactorTest {
   }
 };
 
-struct Pipe {
-  int read_end = -1;
-  int write_end = -1;
-};
-
-Pipe make_pipe() {
-  int p[2] = {-1, -1};
-  EXPECT_EQ(::pipe2(p, O_CLOEXEC), 0) << "pipe2: " << std::strerror(errno);
-  return {p[0], p[1]};
-}
-
 std::size_t count_open_fds() {
   std::size_t count = 0;
   for ([[maybe_unused]] auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
@@ -57,12 +50,6 @@ std::size_t count_open_fds() {
 
 bool fd_is_open(int fd) {
   return ::fcntl(fd, F_GETFD) >= 0;
-}
-
-// True once nobody holds the read end any more: the write end reports POLLERR.
-bool reader_gone(int write_end) {
-  pollfd p{write_end, POLLOUT, 0};
-  return ::poll(&p, 1, 0) == 1 && (p.revents & POLLERR) != 0;
 }
 
 Task<std::string> read_some(HeldFile file) {

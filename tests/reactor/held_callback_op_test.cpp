@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "pipe_helpers.hpp"
 #include "reactor/file_table.hpp"
 #include "reactor/ops.hpp"
 #include "reactor_fixture.hpp"
@@ -22,12 +23,10 @@ namespace corral::reactor {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::make_pipe;
+using testing::Pipe;
 using testing::ReactorTest;
-
-struct Pipe {
-  int read_end = -1;
-  int write_end = -1;
-};
+using testing::reader_gone;
 
 // Every test holds one non-blocking pipe's read end in a table of 8.
 class HeldCallbackOpTest : public ReactorTest {
@@ -36,9 +35,8 @@ class HeldCallbackOpTest : public ReactorTest {
     auto table = FileTable::open(8);
     ASSERT_TRUE(table) << "FileTable::open: " << table.error().message();
     table_.emplace(std::move(*table));
-    int p[2] = {-1, -1};
-    ASSERT_EQ(::pipe2(p, O_CLOEXEC | O_NONBLOCK), 0) << "pipe2: " << std::strerror(errno);
-    pipe_ = {p[0], p[1]};
+    pipe_ = make_pipe(O_NONBLOCK);
+    ASSERT_GE(pipe_.read_end, 0);
     auto held = table_->hold(pipe_.read_end);
     ASSERT_TRUE(held) << held.error().message();
     held_ = *held;
@@ -67,14 +65,8 @@ class HeldCallbackOpTest : public ReactorTest {
   HeldFile held_;
 };
 
-// True once nobody holds the read end any more: the write end reports POLLERR.
-bool reader_gone(int write_end) {
-  pollfd p{write_end, POLLOUT, 0};
-  return ::poll(&p, 1, 0) == 1 && (p.revents & POLLERR) != 0;
-}
-
 // A reader in the keeper's shape: poll, then one read, from the callbacks, until the end.
-struct Reader {
+struct PollThenReadReader {
   HeldFile file;
   HeldCallbackOp op;
   char buffer[64];
@@ -83,22 +75,23 @@ struct Reader {
   bool ended = false;
 
   void wait() {
-    if (!op.start(poll(file.descriptor(), POLLIN).operation(), file, &Reader::on_ready, this))
+    if (!op.start(poll(file.descriptor(), POLLIN).operation(), file, &PollThenReadReader::on_ready,
+                  this))
       ended = true;
   }
   static void on_ready(void* context, int result) {
-    auto& self = *static_cast<Reader*>(context);
+    auto& self = *static_cast<PollThenReadReader*>(context);
     self.results.push_back(result);
     if (result < 0) {
       self.ended = true;
       return;
     }
     if (!self.op.start(read(self.file.descriptor(), self.buffer, sizeof self.buffer).operation(),
-                       self.file, &Reader::on_read, &self))
+                       self.file, &PollThenReadReader::on_read, &self))
       self.ended = true;
   }
   static void on_read(void* context, int result) {
-    auto& self = *static_cast<Reader*>(context);
+    auto& self = *static_cast<PollThenReadReader*>(context);
     self.results.push_back(result);
     if (result > 0) {
       self.got.append(self.buffer, static_cast<std::size_t>(result));
@@ -109,7 +102,7 @@ struct Reader {
 };
 
 TEST_P(HeldCallbackOpTest, PollsAndReadsFromItsCallbacksToTheEnd) {
-  Reader reader{held_};
+  PollThenReadReader reader{held_};
   reader.wait();
   EXPECT_TRUE(reader.op.pending());
   run_for(20ms);  // nothing to read yet: it stays pending and calls nothing
@@ -128,7 +121,7 @@ TEST_P(HeldCallbackOpTest, PollsAndReadsFromItsCallbacksToTheEnd) {
 }
 
 TEST_P(HeldCallbackOpTest, ACancelCallsBackOnceWithEcanceled) {
-  Reader reader{held_};
+  PollThenReadReader reader{held_};
   reader.wait();
   reader.op.cancel();
   run_until([&] { return reader.ended; });
@@ -148,7 +141,7 @@ TEST_P(HeldCallbackOpTest, ACancelCallsBackOnceWithEcanceled) {
 }
 
 TEST_P(HeldCallbackOpTest, ReleaseCancelsItAndTheSlotIsGivenBackOnlyAfterTheCallback) {
-  Reader reader{held_};
+  PollThenReadReader reader{held_};
   reader.wait();
   table_->release(held_);
   // Still in flight: the file is not closed under the kernel's feet.
@@ -163,7 +156,7 @@ TEST_P(HeldCallbackOpTest, ReleaseCancelsItAndTheSlotIsGivenBackOnlyAfterTheCall
 
 TEST_P(HeldCallbackOpTest, AStaleFileStartsNothing) {
   table_->release(held_);
-  Reader reader{held_};
+  PollThenReadReader reader{held_};
   reader.wait();
   EXPECT_TRUE(reader.ended);
   EXPECT_FALSE(reader.op.pending());
