@@ -11,6 +11,7 @@
 // may destroy it (and its owner): nothing touches it after the callback returns.
 #include <utility>
 
+#include "reactor/callback_op.hpp"
 #include "reactor/held_file.hpp"
 #include "reactor/held_op_awaitable.hpp"
 #include "reactor/operation.hpp"
@@ -32,13 +33,13 @@ class HeldCallbackOp {
   bool start(Operation op, const HeldFile& file, Done done, void* context);
   // Cancels the operation in flight, if any; its callback still comes, with -ECANCELED (or with
   // the result it had already reached).
-  void cancel();
-  bool pending() const { return op_.in_flight; }
+  void cancel() { inner_.cancel(); }
+  bool pending() const { return inner_.pending(); }
 
  private:
-  static void on_complete(Operation& op);
+  static void on_complete(void* self, int result);
 
-  Operation op_;
+  CallbackOp inner_;
   detail::HeldOpLink link_;
   Done done_ = nullptr;
   void* context_ = nullptr;

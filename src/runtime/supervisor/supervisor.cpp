@@ -15,6 +15,7 @@
 #include <sstream>
 #include <utility>
 
+#include "reactor/callback_op.hpp"
 #include "reactor/ops.hpp"
 #include "reactor/reactor.hpp"
 #include "runtime/cgroups/cgroupfs.hpp"
@@ -78,7 +79,9 @@ struct Supervisor::Entry {
   std::chrono::steady_clock::time_point started_at{};
   std::unique_ptr<LogWriter> log;    // only when this process pumps the logs (else the keeper)
   std::optional<ReapedExit> reaped;  // a taken-over init's exit, as its reaper reported it
-  Notifier reaped_ready;
+  bool awaiting_reaper = false;      // the exit wait is the keeper's report (deliver_exit)
+  reactor::CallbackOp exit_wait;     // the ring's wait for this run's exit, while armed
+  Supervisor* owner = nullptr;       // for exit_wait's callback
   std::stop_source* backoff_stop = nullptr;
   Notifier exited;  // stopped for good (or deleted)
   Notifier idle;    // the watcher or a pump ended
@@ -281,95 +284,97 @@ reactor::Task<void> Supervisor::pump(Entry& e, int fd, LogStream stream) {
 
 void Supervisor::spawn_watch(Entry& e, bool restart_first) {
   e.watching = true;
-  scope_.spawn(watch(e, restart_first));
+  if (restart_first)
+    scope_.spawn(handle_exit(e, true));
+  else
+    arm_exit_wait(e);
 }
 
-// Not a coroutine: it picks the one that waits, so that watch()'s frame, held for every
-// running container, holds none of the waits' operations (g++ gives each co_await of a
-// coroutine its own room in the frame, for the coroutine's whole life).
-reactor::Task<bool> Supervisor::await_exit(Entry& e, std::stop_token token) {
-  if (e.container->state().exit) return already_exited();  // a restart's leftover
-  auto adopted = adopted_.find(e.container->init_pid());
-  if (!e.container->our_child() && adopted != adopted_.end() && adopted->second == &e)
-    return await_reaped_elsewhere(e, std::move(token));
-  if (int pidfd = e.container->pidfd(); pidfd >= 0) return await_pidfd(pidfd, std::move(token));
-  if (e.container->our_child() && e.container->has_init())
-    return await_own_child(e.container->init_pid(), std::move(token));
-  return already_exited();
-}
-
-reactor::Task<bool> Supervisor::already_exited() {
-  co_return true;
-}
-
-reactor::Task<bool> Supervisor::await_reaped_elsewhere(Entry& e, std::stop_token token) {
-  // Its reaper (the keeper) tells the status; nothing to hold open meanwhile.
-  bool stopped = false;
-  while (!e.reaped && !stopped) stopped = !co_await e.reaped_ready.wait(token);
-  co_return e.reaped.has_value();
-}
-
-reactor::Task<bool> Supervisor::await_pidfd(int pidfd, std::stop_token token) {
-  // Only the poll is cancelled at shutdown: the container keeps running. Named: one awaitable
-  // in the frame every watched container keeps (see OpAwaitable::stop_on).
-  auto poll = reactor::poll(pidfd, POLLIN);
-  poll.stop_on(std::move(token));
-  auto ready = co_await poll;
-  co_return static_cast<bool>(ready);
-}
-
-reactor::Task<bool> Supervisor::await_own_child(pid_t pid, std::stop_token token) {
-  // No descriptor held (released after start): the ring waits on the pid itself, without
-  // reaping; settle_exit() records, then reaps.
-  auto wait = reactor::waitid(P_PID, static_cast<id_t>(pid), WEXITED | WNOWAIT);
-  wait.stop_on(token);
-  auto exited = co_await wait;
-  co_return exited || !token.stop_requested();
-}
-
-reactor::Task<void> Supervisor::watch(Entry& e, bool restart_first) {
-  auto token = shutdown_.get_token();
-  bool restart_now = restart_first;
-  for (;;) {
-    if (!restart_now) {
-      const bool exited = co_await await_exit(e, token);
-      if (!exited) break;
-      // A start still in flight writes state.json too: let it finish, so that the exit
-      // recorded below is the last word on disk.
-      while (e.busy) co_await e.idle.wait();
-      auto delay = co_await settle_exit(e);
-      if (!delay) {
-        (void)save_meta(e);
-        e.exited.notify_all();
-        break;
-      }
-      e.restarting = true;
-      (void)save_meta(e);
-      bool slept = co_await back_off(e, *delay);
-      if (!slept || e.kill_requested || e.deleting || shutting_down_) {
-        e.tracker.cancel_pending();
-        if (e.kill_requested) e.stopped_by_user = true;
-        (void)save_meta(e);
-        e.restarting = false;
-        e.exited.notify_all();
-        break;
-      }
-    }
-    restart_now = false;
-    if (!co_await restart(e)) {
-      e.exited.notify_all();
-      break;
-    }
-    emit(EventType::Restarted, e);
-    if (e.kill_requested || e.deleting) (void)e.container->signal(SIGKILL, true);
+// Every watched container waits here for its run's exit, for as long as it runs: no coroutine
+// frame (g++ gives each co_await of a coroutine its own room, for the frame's whole life), one
+// operation on the ring in the Entry, or nothing at all when the keeper reports the exit.
+void Supervisor::arm_exit_wait(Entry& e) {
+  if (shutdown_.stop_requested()) return end_watch(e);  // the container keeps running
+  Container& c = *e.container;
+  if (c.state().exit) {  // a restart's leftover
+    scope_.spawn(handle_exit(e, false));
+    return;
   }
+  auto adopted = adopted_.find(c.init_pid());
+  if (!c.our_child() && adopted != adopted_.end() && adopted->second == &e) {
+    // Its reaper (the keeper) tells the status: deliver_exit() goes on from here.
+    e.awaiting_reaper = true;
+    if (e.reaped) {
+      e.awaiting_reaper = false;
+      scope_.spawn(handle_exit(e, false));
+    }
+    return;
+  }
+  reactor::Operation wait;
+  if (int pidfd = c.pidfd(); pidfd >= 0) {
+    wait = reactor::poll(pidfd, POLLIN).operation();
+  } else if (c.our_child() && c.has_init()) {
+    // No descriptor held (released after start): the ring waits on the pid itself, without
+    // reaping; settle_exit() records, then reaps.
+    wait = reactor::waitid(P_PID, static_cast<id_t>(c.init_pid()), WEXITED | WNOWAIT).operation();
+    wait.extra = &discarded_siginfo_;
+  } else {
+    scope_.spawn(handle_exit(e, false));
+    return;
+  }
+  ++exit_waits_;
+  e.exit_wait.start(wait, &Supervisor::on_exit_wait, &e);
+}
+
+void Supervisor::on_exit_wait(void* entry, int result) {
+  Entry& e = *static_cast<Entry*>(entry);
+  Supervisor& self = *e.owner;
+  if (--self.exit_waits_ == 0) self.exit_waits_ended_.notify_all();
+  // Cancelled at shutdown: the container keeps running. Any other failure of the wait is taken
+  // as the end of the run, which settle_exit() finds out the truth of.
+  if (result < 0 && self.shutdown_.stop_requested()) return self.end_watch(e);
+  self.scope_.spawn(self.handle_exit(e, false));
+}
+
+void Supervisor::end_watch(Entry& e) {
   e.watching = false;
   e.idle.notify_all();
 }
 
-// The exit of the run watch() waited for: learnt (reaped here, or reported by the keeper),
-// recorded, announced; returns the restart policy's backoff, or nothing for no restart. Apart
-// from watch() so that its locals live only while an exit is being handled.
+reactor::Task<void> Supervisor::handle_exit(Entry& e, bool restart_first) {
+  if (!restart_first) {
+    // A start still in flight writes state.json too: let it finish, so that the exit recorded
+    // below is the last word on disk.
+    while (e.busy) co_await e.idle.wait();
+    auto delay = co_await settle_exit(e);
+    if (!delay) {
+      (void)save_meta(e);
+      e.exited.notify_all();
+      co_return end_watch(e);
+    }
+    e.restarting = true;
+    (void)save_meta(e);
+    bool slept = co_await back_off(e, *delay);
+    if (!slept || e.kill_requested || e.deleting || shutting_down_) {
+      e.tracker.cancel_pending();
+      if (e.kill_requested) e.stopped_by_user = true;
+      (void)save_meta(e);
+      e.restarting = false;
+      e.exited.notify_all();
+      co_return end_watch(e);
+    }
+  }
+  if (!co_await restart(e)) {
+    e.exited.notify_all();
+    co_return end_watch(e);
+  }
+  emit(EventType::Restarted, e);
+  if (e.kill_requested || e.deleting) (void)e.container->signal(SIGKILL, true);
+  arm_exit_wait(e);
+}
+
+// The exit of the run handle_exit() was called for: learnt (reaped here, or reported by the
+// keeper), recorded, announced; returns the restart policy's backoff, or nothing for no restart.
 reactor::Task<std::optional<std::chrono::milliseconds>> Supervisor::settle_exit(Entry& e) {
   Expected<ExitRecord> waited = fail(Error(ErrorCode::SystemError, "not waited"));
   if (e.reaped) {
@@ -476,6 +481,7 @@ reactor::Task<Expected<ContainerInfo>> Supervisor::create(CreateRequest request)
     log = std::make_unique<LogWriter>(std::move(*opened));
   }
   auto owned = std::make_unique<Entry>();
+  owned->owner = this;
   Entry& e = *owned;
   e.id = request.id;
   e.bundle = config->bundle;
@@ -725,7 +731,10 @@ void Supervisor::deliver_exit(ReapedExit record) {
     if (s.init_pid == record.pid && s.init_start_time == record.start_time) {
       if (e.watching && !s.exit) {
         e.reaped = record;
-        e.reaped_ready.notify_all();
+        if (e.awaiting_reaper) {
+          e.awaiting_reaper = false;
+          scope_.spawn(handle_exit(e, false));
+        }
         return;
       }
       // Found dead at recovery and recorded as unknown: now the true status. Counted as a
@@ -790,6 +799,7 @@ reactor::Task<Expected<std::size_t>> Supervisor::recover() {
       log = std::make_unique<LogWriter>(std::move(*opened));
     }
     auto owned = std::make_unique<Entry>();
+    owned->owner = this;
     Entry& e = *owned;
     e.id = id;
     e.bundle = meta.value("bundle", "");
@@ -865,6 +875,16 @@ reactor::Task<void> Supervisor::shutdown(bool stop_containers) {
     for (auto& [id, e] : entries_) co_await wait_idle(*e);
   }
   shutdown_.request_stop();
+  // Nobody waits for the exits of the containers left running: the waits on the ring are
+  // cancelled (their callbacks end the watches), and so are those the keeper would report.
+  for (auto& [id, e] : entries_) {
+    e->exit_wait.cancel();
+    if (e->awaiting_reaper) {
+      e->awaiting_reaper = false;
+      end_watch(*e);
+    }
+  }
+  while (exit_waits_ > 0) co_await exit_waits_ended_.wait();
   co_await scope_.join();
   // Leave an empty journal behind: the exits folded so far are synced now.
   co_await write_deferred_exits();

@@ -22,6 +22,8 @@
 // (exit_reaper), the keeper reaps it and the true status arrives by deliver_exit().
 // Logs: the Supervisor pumps them itself, or hands the pipes to the keeper (log_handoff), whose
 // pipes and log files outlive a corrald crash (docs/corrald.md).
+#include <signal.h>
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -160,14 +162,17 @@ class Supervisor {
   // Makes the container (pipes, cgroup, init) and starts its log pumps; e.container replaced.
   reactor::Task<Expected<void>> launch(Entry& e, Config config, bool start);
   reactor::Task<void> pump(Entry& e, int fd, LogStream stream);
-  reactor::Task<void> watch(Entry& e, bool restart_first);
-  // Until the run watch() waits for has exited: false when stopped first (shutdown).
-  reactor::Task<bool> await_exit(Entry& e, std::stop_token token);
-  static reactor::Task<bool> already_exited();
-  static reactor::Task<bool> await_reaped_elsewhere(Entry& e, std::stop_token token);
-  static reactor::Task<bool> await_pidfd(int pidfd, std::stop_token token);
-  static reactor::Task<bool> await_own_child(pid_t pid, std::stop_token token);
+  // Watching a container: spawn_watch() arms a wait for the run's exit (arm_exit_wait: a
+  // callback on the ring, no coroutine frame per waiting container); the exit (or a restart
+  // due first) runs handle_exit(), which arms the next run's wait or ends the watch.
   void spawn_watch(Entry& e, bool restart_first);
+  void arm_exit_wait(Entry& e);
+  static void on_exit_wait(void* entry, int result);
+  reactor::Task<void> handle_exit(Entry& e, bool restart_first);
+  void end_watch(Entry& e);
+  siginfo_t discarded_siginfo_{};  // where WNOWAIT waitids write: settle_exit reads the status
+  std::size_t exit_waits_ = 0;     // armed on the ring; shutdown waits for their callbacks
+  Notifier exit_waits_ended_;
   reactor::Task<void> wait_idle(Entry& e);
   reactor::Task<std::optional<std::chrono::milliseconds>> settle_exit(Entry& e);
   // The backoff before a restart: false if cut short (kill, delete, shutdown).
